@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+
+/** Logger is the slice of pino's API the kit relies on, so tests can pass any compatible logger. */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+  child(bindings: Record<string, unknown>): Logger;
+}
+
+/**
+ * Context carries request-scoped values across layers, like Go's `context.Context`:
+ * the request id (propagated to upstreams), a logger already bound to it, and a signal
+ * that aborts when the client goes away or the deadline passes.
+ */
+export interface Context {
+  readonly requestId: string;
+  readonly logger: Logger;
+  readonly signal: AbortSignal;
+  /** Absolute deadline in epoch milliseconds; Infinity when there is none. */
+  readonly deadline: number;
+  /** W3C trace context of the incoming request, forwarded untouched when present. */
+  readonly traceparent?: string;
+}
+
+/** A logger that drops everything; handy for tests and library callers that do not log. */
+export const nopLogger: Logger = {
+  info() {},
+  warn() {},
+  error() {},
+  debug() {},
+  child() {
+    return nopLogger;
+  },
+};
+
+/** background returns a root context with no deadline, for programs and tests. */
+export function background(logger: Logger = nopLogger, requestId: string = randomUUID()): Context {
+  return { requestId, logger, signal: new AbortController().signal, deadline: Infinity };
+}
+
+/**
+ * withTimeout derives a context whose deadline is at most `ms` from now; the parent's
+ * cancellation still applies. The earlier of the two deadlines wins.
+ */
+export function withTimeout(parent: Context, ms: number): Context {
+  const deadline = Math.min(parent.deadline, Date.now() + ms);
+  const remaining = Math.max(0, deadline - Date.now());
+  const signal = AbortSignal.any([parent.signal, AbortSignal.timeout(remaining)]);
+  return { ...parent, deadline, signal };
+}
+
+/** remainingMs is the time left before the context's deadline (Infinity when none). */
+export function remainingMs(ctx: Context): number {
+  return ctx.deadline === Infinity ? Infinity : Math.max(0, ctx.deadline - Date.now());
+}
