@@ -1,0 +1,14 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+
+/** Ids we accept from callers: short and printable, so they are safe to log and echo. */
+const acceptable = /^[\w.:@/+=-]{1,128}$/;
+
+/**
+ * requestIdOf honours an incoming `X-Request-Id` (as the counter article's router sets one)
+ * and otherwise generates a UUID, so every log line of one request can be joined up.
+ */
+export function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && acceptable.test(given) ? given : randomUUID();
+}

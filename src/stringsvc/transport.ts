@@ -1,0 +1,70 @@
+import type { Request, Response } from 'express';
+import type { Route } from '../kit/transport/http/app.ts';
+import { isHttpError } from '../kit/transport/http/errors.ts';
+import { jsonObjectBody, stringField } from '../kit/transport/http/json-body.ts';
+import { defaultErrorEncoder, encodeJSON, serve, type ErrorEncoder } from '../kit/transport/http/server.ts';
+import type { Context } from '../kit/context.ts';
+import type { CountRequest, Endpoints, UppercaseRequest } from './endpoints.ts';
+import { openapi } from './openapi.ts';
+
+/** decodeUppercaseRequest reads `{"s": string}` from the body, whatever the method or Content-Type. */
+export function decodeUppercaseRequest(req: Request): UppercaseRequest {
+  return { s: stringField(jsonObjectBody(req), 's') };
+}
+
+/** decodeCountRequest reads `{"s": string}` from the body, whatever the method or Content-Type. */
+export function decodeCountRequest(req: Request): CountRequest {
+  return { s: stringField(jsonObjectBody(req), 's') };
+}
+
+/**
+ * UpstreamFailure says how to answer an infrastructure error raised behind an endpoint
+ * (the proxying frontend's retry, balancer, breakers): a status and a message for the client.
+ */
+export type UpstreamFailure = { status: number; message: string };
+
+/**
+ * errorEncoder answers bad input with `{"err"}` and its own status (400, 413, …), and
+ * infrastructure failures with the response shape `{"v":"","err"}` so go-kit clients that
+ * only read `err` still see what went wrong. `classify` maps the latter to a status.
+ */
+export function errorEncoder(classify: (err: unknown) => UpstreamFailure | undefined): ErrorEncoder {
+  return (err: unknown, req: Request, res: Response) => {
+    if (isHttpError(err)) return defaultErrorEncoder(err, req, res);
+    const failure = classify(err);
+    if (!failure) return defaultErrorEncoder(err, req, res);
+    (res.locals.ctx as Context).logger.warn({ err, status: failure.status }, 'upstream failure');
+    encodeJSON(res, { v: '', err: failure.message }, failure.status);
+  };
+}
+
+/** TransportOptions tune how the HTTP surface reports failures. */
+export interface TransportOptions {
+  /** Maps infrastructure errors to a status; the backend has none, the frontend does. */
+  classify?: (err: unknown) => UpstreamFailure | undefined;
+}
+
+/**
+ * makeRoutes exposes the endpoints over JSON/HTTP: `/uppercase` and `/count` accept GET and
+ * POST (go-kit's proxy client sends GET with a body), plus the OpenAPI document.
+ */
+export function makeRoutes(endpoints: Endpoints, options: TransportOptions = {}): Route[] {
+  const opts = { encode: encodeJSON, errorEncoder: errorEncoder(options.classify ?? (() => undefined)) };
+  const uppercase = serve(endpoints.uppercase, { ...opts, decode: decodeUppercaseRequest });
+  const count = serve(endpoints.count, { ...opts, decode: decodeCountRequest });
+  const doc = JSON.stringify(openapi);
+  return [
+    { method: 'POST', path: '/uppercase', handler: uppercase },
+    { method: 'GET', path: '/uppercase', handler: uppercase },
+    { method: 'POST', path: '/count', handler: count },
+    { method: 'GET', path: '/count', handler: count },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      handler: (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(doc);
+      },
+    },
+  ];
+}

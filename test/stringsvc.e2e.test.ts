@@ -1,0 +1,187 @@
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { once } from 'node:events';
+import { runBuilt, startBuilt, type Running } from './support/process.ts';
+
+/** post sends a body the way the seed's `curl -d` does (form content type) and returns status + raw text. */
+async function send(url: string, body: string, method = 'POST', contentType = 'application/x-www-form-urlencoded') {
+  const res = await fetch(url, { method, body, headers: { 'content-type': contentType } });
+  return { status: res.status, text: await res.text(), headers: res.headers };
+}
+
+/** rawRequest writes raw HTTP bytes (fetch cannot send GET with a body) and reads the full answer. */
+async function rawRequest(addr: string, bytes: string): Promise<string> {
+  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
+  const sock = connect(port, host);
+  await once(sock, 'connect');
+  sock.end(bytes);
+  let out = '';
+  for await (const chunk of sock) out += (chunk as Buffer).toString();
+  return out;
+}
+
+describe('stringsvc backend process', () => {
+  let svc: Running;
+  before(async () => {
+    svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--body-limit=1kb']);
+  });
+  after(() => svc.stop());
+
+  test("the seed's curl commands answer byte for byte", async () => {
+    assert.deepEqual(await send(`${svc.url}/uppercase`, '{"s":"hello, world"}').then((r) => [r.status, r.text]), [
+      200,
+      '{"v":"HELLO, WORLD"}\n',
+    ]);
+    assert.deepEqual(await send(`${svc.url}/count`, '{"s":"hello, world"}').then((r) => [r.status, r.text]), [200, '{"v":12}\n']);
+    for (const s of ['foo', 'bar', 'baz']) {
+      assert.equal((await send(`${svc.url}/uppercase`, `{"s":"${s}"}`)).text, `{"v":"${s.toUpperCase()}"}\n`);
+    }
+  });
+
+  test('count is UTF-8 bytes and uppercase is Unicode-aware', async () => {
+    assert.equal((await send(`${svc.url}/count`, '{"s":"héllo"}')).text, '{"v":6}\n');
+    assert.equal((await send(`${svc.url}/uppercase`, '{"s":"straße ǆ"}')).text, '{"v":"STRASSE Ǆ"}\n');
+  });
+
+  test('empty string is a business error answered 200, the go-kit way', async () => {
+    assert.deepEqual(await send(`${svc.url}/uppercase`, '{"s":""}').then((r) => [r.status, r.text]), [
+      200,
+      '{"v":"","err":"empty string"}\n',
+    ]);
+  });
+
+  test('GET with a JSON body works, as go-kit proxies send it', async () => {
+    const body = '{"s":"hello"}';
+    const answer = await rawRequest(
+      svc.addr,
+      `GET /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.ok(answer.endsWith('\r\n\r\n{"v":"HELLO"}\n'), answer);
+  });
+
+  test('any Content-Type is accepted', async () => {
+    for (const ct of ['application/json', 'text/plain', 'application/octet-stream']) {
+      assert.equal((await send(`${svc.url}/count`, '{"s":"abc"}', 'POST', ct)).text, '{"v":3}\n');
+    }
+  });
+
+  const bad: Array<[string, string, string, number, RegExp]> = [
+    ['malformed JSON', '/uppercase', '{"s":', 400, /malformed JSON/],
+    ['empty body', '/count', '', 400, /empty/],
+    ['missing s', '/uppercase', '{"t":"x"}', 400, /missing field "s"/],
+    ['non-string s', '/count', '{"s":42}', 400, /field "s" must be a string/],
+    ['not an object', '/count', '["s"]', 400, /must be a JSON object/],
+    ['body over the limit', '/count', `{"s":"${'a'.repeat(2000)}"}`, 413, /exceeds the 1024-byte limit/],
+  ];
+  for (const [name, path, body, status, err] of bad) {
+    test(`bad input: ${name} → ${status} with a JSON err`, async () => {
+      const r = await send(`${svc.url}${path}`, body);
+      assert.equal(r.status, status);
+      assert.match(r.headers.get('content-type') ?? '', /application\/json/);
+      const parsed = JSON.parse(r.text) as { err: string };
+      assert.match(parsed.err, err);
+    });
+  }
+
+  test('unknown path → 404, wrong method → 405 with Allow', async () => {
+    const nf = await send(`${svc.url}/lowercase`, '{"s":"x"}');
+    assert.equal(nf.status, 404);
+    assert.match(nf.text, /"err":"no route for POST \/lowercase"/);
+    const na = await send(`${svc.url}/uppercase`, '{"s":"x"}', 'DELETE');
+    assert.equal(na.status, 405);
+    assert.equal(na.headers.get('allow'), 'POST, GET, HEAD');
+    assert.match(na.text, /"err":"method DELETE not allowed/);
+  });
+
+  test('the service is still healthy after all the bad input', async () => {
+    assert.equal((await send(`${svc.url}/count`, '{"s":"ok"}')).text, '{"v":2}\n');
+    assert.equal((await fetch(`${svc.url}/healthz`)).status, 200);
+  });
+
+  test('X-Request-Id is honoured, echoed and logged by the service middleware', async () => {
+    const res = await fetch(`${svc.url}/uppercase`, { method: 'POST', body: '{"s":"trace me"}', headers: { 'x-request-id': 'req-42' } });
+    assert.equal(res.headers.get('x-request-id'), 'req-42');
+    await res.text();
+    await new Promise((r) => setTimeout(r, 100));
+    const line = svc.lines().find((l) => l.request_id === 'req-42' && l.method === 'uppercase');
+    assert.ok(line, 'a service log line carries the request id');
+    assert.equal(line.input, 'trace me');
+    assert.equal(line.output, 'TRACE ME');
+    assert.equal(line.err, null);
+    assert.match(String(line.took), /^[\d.]+(µs|ms|s)$/);
+    const generated = (await fetch(`${svc.url}/count`, { method: 'POST', body: '{"s":""}' })).headers.get('x-request-id');
+    assert.match(generated ?? '', /^[0-9a-f-]{36}$/);
+  });
+
+  test('/metrics exposes the stringsvc2 metrics in Prometheus text format', async () => {
+    const text = await (await fetch(`${svc.url}/metrics`)).text();
+    assert.match(text, /^my_group_string_service_request_count\{method="uppercase",error="true"\} [1-9]/m);
+    assert.match(text, /^my_group_string_service_request_latency_seconds_bucket\{le="0.001",method="count",error="false"\} \d+/m);
+    assert.match(text, /^my_group_string_service_count_result_sum \d+/m);
+    assert.match(text, /^process_resident_memory_bytes \d+/m);
+  });
+
+  test('/openapi.json is an OpenAPI 3.1 document of the API', async () => {
+    const doc = (await (await fetch(`${svc.url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    assert.equal(doc.openapi, '3.1.0');
+    assert.ok(doc.paths['/uppercase'] && doc.paths['/count']);
+  });
+});
+
+describe('stringsvc process lifecycle', () => {
+  test('SIGTERM: readiness turns false, the in-flight request finishes, exit 0', async () => {
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--shutdown-delay=400ms', '--grace=5s']);
+    const [host, port] = [svc.addr.split(':')[0]!, Number(svc.addr.split(':')[1])];
+    const sock = connect(port, host);
+    await once(sock, 'connect');
+    const body = '{"s":"in flight"}';
+    sock.write(`POST /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    const exit = svc.stop('SIGTERM');
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal((await fetch(`${svc.url}/readyz`)).status, 503, 'not ready while draining');
+    await new Promise((r) => setTimeout(r, 500));
+    sock.write(body.slice(5));
+    assert.equal(await exit, 0);
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.ok(answer.includes('{"v":"IN FLIGHT"}'), answer);
+  });
+
+  test('a client that never finishes its headers is cut off by the headers timeout', async () => {
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--headers-timeout=300ms', '--request-timeout=600ms']);
+    try {
+      const sock = connect(Number(svc.addr.split(':')[1]), '127.0.0.1');
+      await once(sock, 'connect');
+      sock.write('POST /count HTTP/1.1\r\nHost: x\r\n');
+      const started = Date.now();
+      let answer = '';
+      sock.on('data', (d: Buffer) => (answer += d.toString()));
+      await once(sock, 'close');
+      assert.ok(Date.now() - started < 3000, 'connection closed promptly');
+      assert.match(answer, /^HTTP\/1\.1 408|^$/);
+    } finally {
+      assert.equal(await svc.stop(), 0);
+    }
+  });
+
+  test('--help exits 0; an unknown or malformed flag exits 2 with a clear message', async () => {
+    const help = await runBuilt('stringsvc', ['--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--listen=… *\n.*HTTP listen address/);
+    const unknown = await runBuilt('stringsvc', ['--bogus=1']);
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /Unknown option '--bogus'/);
+    const malformed = await runBuilt('stringsvc', ['--listen=nowhere']);
+    assert.equal(malformed.code, 2);
+    assert.match(malformed.stderr, /--listen: "nowhere" is not an address/);
+  });
+
+  test("Go-style single-dash flags work as the seed types them", async () => {
+    const svc = await startBuilt('stringsvc', ['-listen=127.0.0.1:0']);
+    assert.equal((await send(`${svc.url}/count`, '{"s":"go"}')).text, '{"v":2}\n');
+    assert.equal(await svc.stop(), 0);
+  });
+});

@@ -1,0 +1,85 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** repoRoot is the project root, whatever the test's working directory. */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Running is a started program with its collected stdout lines (parsed JSON where possible). */
+export interface Running {
+  proc: ChildProcess;
+  /** Base URL of the HTTP server, from its `HTTP` startup log line. */
+  url: string;
+  addr: string;
+  lines: () => Array<Record<string, unknown>>;
+  stderr: () => string;
+  /** Sends a signal and waits for the exit code (SIGKILL after `timeoutMs`). */
+  stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
+}
+
+/**
+ * startBuilt runs a built CLI from `dist/cmd` with the test's own Node (24) and waits for it
+ * to log its listen address. Use `--listen=127.0.0.1:0` so the OS picks a free port.
+ */
+export async function startBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
+  const proc = spawn(process.execPath, [`${repoRoot}dist/cmd/${cmd}.js`, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Array<Record<string, unknown>> = [];
+  let stderr = '';
+  let buf = '';
+  proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const addr = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`${cmd} did not start: ${stderr}`));
+    }, 15_000);
+    proc.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before listening: ${stderr}`)));
+    proc.stdout!.on('data', (d: Buffer) => {
+      buf += d.toString();
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        try {
+          const rec = JSON.parse(line) as Record<string, unknown>;
+          lines.push(rec);
+          if (rec.msg === 'HTTP' && typeof rec.addr === 'string') {
+            clearTimeout(timer);
+            resolve(rec.addr);
+          }
+        } catch {
+          lines.push({ raw: line });
+        }
+      }
+    });
+  });
+  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  return {
+    proc,
+    addr,
+    url: `http://${addr}`,
+    lines: () => lines,
+    stderr: () => stderr,
+    async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      proc.kill(signal);
+      const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** runBuilt runs a built CLI to completion and returns its exit code and output. */
+export async function runBuilt(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [`${repoRoot}dist/cmd/${cmd}.js`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = await once(proc, 'exit');
+  return { code: code as number | null, stdout, stderr };
+}
