@@ -79,7 +79,8 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
 
   return {
     get state(): BreakerState {
-      return cb.opened ? 'open' : cb.halfOpen ? 'halfOpen' : 'closed';
+      // A disposed breaker refuses everything, so it reads as open.
+      return cb.opened || cb.isShutdown ? 'open' : cb.halfOpen ? 'halfOpen' : 'closed';
     },
 
     async execute<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
@@ -96,7 +97,9 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
           }
         });
       } catch (err) {
-        if (isOpenRejection(err)) throw new BrokenCircuitError();
+        const refusal = refusalCode(err);
+        if (refusal === 'EOPENBREAKER') throw new BrokenCircuitError();
+        if (refusal === 'ESHUTDOWN') throw new BrokenCircuitError('circuit breaker is disposed: instance removed');
         if (++streak >= threshold && !cb.opened) cb.open();
         throw err;
       }
@@ -111,6 +114,7 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
   };
 }
 
-function isOpenRejection(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 'EOPENBREAKER';
+/** refusalCode returns opossum's code when it refused the call itself rather than running it. */
+function refusalCode(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
 }
