@@ -17,6 +17,8 @@ export interface Loopback {
   readonly received: Received[];
   /** connections counts TCP connections accepted so far (keep-alive reuse shows as 1). */
   connections(): number;
+  /** openConnections counts connections not yet closed by either side. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -27,6 +29,7 @@ export type LoopbackHandler = (req: Received, res: ServerResponse) => void;
 export async function startLoopback(handler: LoopbackHandler): Promise<Loopback> {
   const received: Received[] = [];
   let connections = 0;
+  let open = 0;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -36,13 +39,18 @@ export async function startLoopback(handler: LoopbackHandler): Promise<Loopback>
       handler(r, res);
     });
   });
-  server.on('connection', () => connections++);
+  server.on('connection', (socket) => {
+    connections++;
+    open++;
+    socket.on('close', () => open--);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     instance: `127.0.0.1:${port}`,
     received,
     connections: () => connections,
+    openConnections: () => open,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
