@@ -25,8 +25,8 @@ export interface Loopback {
 /** LoopbackHandler answers one request; the body has already been read. */
 export type LoopbackHandler = (req: Received, res: ServerResponse) => void;
 
-/** startLoopback starts a server whose requests are answered by `handler`. */
-export async function startLoopback(handler: LoopbackHandler): Promise<Loopback> {
+/** startLoopback starts a server whose requests are answered by `handler`; `host` may be `::1`. */
+export async function startLoopback(handler: LoopbackHandler, host = '127.0.0.1'): Promise<Loopback> {
   const received: Received[] = [];
   let connections = 0;
   let open = 0;
@@ -44,10 +44,13 @@ export async function startLoopback(handler: LoopbackHandler): Promise<Loopback>
     open++;
     socket.on('close', () => open--);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, host, resolve);
+  });
   const { port } = server.address() as AddressInfo;
   return {
-    instance: `127.0.0.1:${port}`,
+    instance: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
     received,
     connections: () => connections,
     openConnections: () => open,

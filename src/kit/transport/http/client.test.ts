@@ -110,3 +110,17 @@ test('connection refused is unreachable', async (t) => {
   t.after(() => c.close());
   await assert.rejects(c.endpoint(background(), { s: 'x' }), (e) => isUpstreamError(e) && e.kind === 'unreachable');
 });
+
+test('bracketed IPv6 instances work', async (t) => {
+  let srv;
+  try {
+    srv = await startLoopback((_req, res) => json(res, { v: 'V6' }), '::1');
+  } catch {
+    t.skip('no IPv6 loopback here');
+    return;
+  }
+  const c = client(srv.instance);
+  t.after(async () => { await c.close(); await srv.close(); });
+  assert.match(srv.instance, /^\[::1\]:\d+$/);
+  assert.deepEqual(await c.endpoint(background(), { s: 'x' }), { v: 'V6' });
+});
