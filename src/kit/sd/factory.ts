@@ -32,6 +32,14 @@ export interface ResilientFactoryOptions<Req, Res> {
  * refused calls never reach it, and the breaker's state is the health hook balancers
  * read (open = skip). Each instance owns its limiter, breaker and client, and the
  * Endpointer keeps all three for as long as the instance stays discovered.
+ *
+ * The whole client side then reads as one line:
+ * ```ts
+ * const endpointer = new Endpointer(instancer, resilientFactory({
+ *   client: (instance) => httpClient({ instance, method: 'GET', path: '/uppercase', decode }),
+ * }));
+ * const uppercase = retry({ maxAttempts: 3, maxTimeMs: 250, budget: retryBudget() })(roundRobin(endpointer));
+ * ```
  */
 export function resilientFactory<Req, Res>(options: ResilientFactoryOptions<Req, Res>): Factory<Req, Res> {
   return (instance) => {
