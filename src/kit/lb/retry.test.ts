@@ -7,7 +7,7 @@ import { FixedInstancer } from '../sd/instancer.ts';
 import { json, startLoopback, type Loopback, type LoopbackHandler } from '../testing/loopback.ts';
 import { httpClient, isUpstreamError } from '../transport/http/client.ts';
 import { isRateLimitedError } from '../ratelimit/limiter.ts';
-import { isNoEndpointsError } from './balancer.ts';
+import { isNoEndpointsError, isNoHealthyEndpointsError } from './balancer.ts';
 import { classify } from './classify.ts';
 import { isRetryError, retry, type RetryInfo, type RetryOptions } from './retry.ts';
 import { retryBudget } from './retry-budget.ts';
@@ -21,7 +21,7 @@ const broken: LoopbackHandler = (_req, res) => json(res, { error: 'boom' }, 500)
 const hang: LoopbackHandler = () => {};
 
 /** fleet starts one loopback server per handler and returns a retrying endpoint over them. */
-async function fleet(t: TestContext, handlers: LoopbackHandler[], options: RetryOptions, stack: { timeoutMs?: number; burst?: number; rate?: number } = {}) {
+async function fleet(t: TestContext, handlers: LoopbackHandler[], options: RetryOptions, stack: { timeoutMs?: number; burst?: number; rate?: number; consecutiveFailures?: number } = {}) {
   const servers: Loopback[] = [];
   for (const h of handlers) servers.push(await startLoopback(h));
   // Ports are random, so name the instances in handler order for determinism.
@@ -31,6 +31,7 @@ async function fleet(t: TestContext, handlers: LoopbackHandler[], options: Retry
     resilientFactory({
       client: (instance) => httpClient({ instance, path: '/uppercase', decode: (b) => b as Res, timeoutMs: stack.timeoutMs ?? 1000 }),
       tokenBucket: { burst: stack.burst ?? 100, rate: stack.rate ?? 100 },
+      breaker: { consecutiveFailures: stack.consecutiveFailures ?? 5 },
     }),
   );
   const sorted = { endpoints: () => [...endpointer.endpoints()].sort((a, b) => order.get(a.instance)! - order.get(b.instance)!) };
@@ -112,6 +113,19 @@ test('all instances rate-limited is reported as rate_limited', async (t) => {
     return true;
   });
   assert.deepEqual(servers.map((s) => s.received.length), [1, 1], 'limited calls never reach the upstream');
+});
+
+test('once every breaker is open, calls fail fast without touching any upstream', async (t) => {
+  const { servers, endpoint } = await fleet(t, [broken, broken], { maxAttempts: 2 }, { consecutiveFailures: 1 });
+  await assert.rejects(endpoint(background(), { s: 'x' }), isRetryError);
+  await assert.rejects(endpoint(background(), { s: 'x' }), (e) => {
+    assert.ok(isRetryError(e));
+    assert.equal(e.attempts.length, 1, 'no point retrying an all-open fleet');
+    assert.ok(isNoHealthyEndpointsError(e.attempts[0]!.error));
+    assert.equal(classify(e), 'unavailable');
+    return true;
+  });
+  assert.deepEqual(servers.map((s) => s.received.length), [1, 1]);
 });
 
 test('an empty instance set fails with NoEndpointsError after one attempt', async () => {
