@@ -1,0 +1,109 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { background, type Context } from '../context.ts';
+import type { Endpoint } from '../endpoint.ts';
+import { RateLimitedError } from '../ratelimit/limiter.ts';
+import { json, startLoopback } from '../testing/loopback.ts';
+import { httpClient, isUpstreamError } from '../transport/http/client.ts';
+import { circuitBreaker, isBrokenCircuitError, type BreakerState } from './breaker.ts';
+import { opossumBreaker } from './opossum.ts';
+
+interface Res { v: string; err?: string }
+const decode = (b: unknown) => b as Res;
+
+test('opens after 5 consecutive failures, fails fast, half-opens after the reset timeout, closes on a good trial', async (t) => {
+  let healthy = false;
+  const srv = await startLoopback((_req, res) => (healthy ? json(res, { v: 'OK' }) : json(res, { error: 'down' }, 500)));
+  const client = httpClient<{ s: string }, Res>({ instance: srv.instance, path: '/uppercase', decode });
+  const transitions: string[] = [];
+  const breaker = opossumBreaker({ resetTimeoutMs: 60, onStateChange: (from, to) => transitions.push(`${from}>${to}`) });
+  t.after(async () => { breaker.dispose(); await client.close(); await srv.close(); });
+  const e = circuitBreaker<{ s: string }, Res>(breaker)(client.endpoint);
+
+  for (let i = 0; i < 4; i++) await assert.rejects(e(background(), { s: 'x' }), isUpstreamError);
+  assert.equal(breaker.state, 'closed', 'four failures are not enough');
+  await assert.rejects(e(background(), { s: 'x' }), isUpstreamError);
+  assert.equal(breaker.state, 'open');
+
+  await assert.rejects(e(background(), { s: 'x' }), isBrokenCircuitError);
+  assert.equal(srv.received.length, 5, 'open breaker does not touch the upstream');
+
+  await sleep(90);
+  assert.equal(breaker.state, 'halfOpen');
+  healthy = true;
+  assert.deepEqual(await e(background(), { s: 'x' }), { v: 'OK' });
+  assert.equal(breaker.state, 'closed');
+  assert.deepEqual(transitions, ['closed>open', 'open>halfOpen', 'halfOpen>closed']);
+});
+
+test('a failed trial reopens the breaker', async (t) => {
+  const breaker = opossumBreaker({ consecutiveFailures: 1, resetTimeoutMs: 30 });
+  t.after(() => breaker.dispose());
+  const e = circuitBreaker<string, string>(breaker)(async () => { throw new Error('boom'); });
+  await assert.rejects(e(background(), ''), /boom/);
+  assert.equal(breaker.state, 'open');
+  await sleep(50);
+  assert.equal(breaker.state, 'halfOpen');
+  await assert.rejects(e(background(), ''), /boom/);
+  assert.equal(breaker.state, 'open');
+});
+
+test('a success resets the streak: failures must be consecutive', async (t) => {
+  const breaker = opossumBreaker();
+  t.after(() => breaker.dispose());
+  let fail = true;
+  const e = circuitBreaker<string, string>(breaker)(async (_c, s) => { if (fail) throw new Error('boom'); return s; });
+  for (let round = 0; round < 3; round++) {
+    fail = true;
+    for (let i = 0; i < 4; i++) await assert.rejects(e(background(), ''));
+    fail = false;
+    await e(background(), 'ok');
+  }
+  assert.equal(breaker.state, 'closed');
+});
+
+test('business-error values, rate limiting and caller cancellation never count', async (t) => {
+  const breaker = opossumBreaker({ consecutiveFailures: 2 });
+  t.after(() => breaker.dispose());
+  const ac = new AbortController();
+  ac.abort(new DOMException('client closed the request', 'AbortError'));
+  const cancelled: Context = { ...background(), signal: ac.signal };
+  let mode: 'business' | 'limited' | 'cancelled' = 'business';
+  const inner: Endpoint<string, Res> = async (ctx) => {
+    if (mode === 'business') return { v: '', err: 'empty string' };
+    if (mode === 'limited') throw new RateLimitedError();
+    throw ctx.signal.reason;
+  };
+  const e = circuitBreaker<string, Res>(breaker)(inner);
+  for (let i = 0; i < 10; i++) assert.deepEqual(await e(background(), ''), { v: '', err: 'empty string' });
+  mode = 'limited';
+  for (let i = 0; i < 10; i++) await assert.rejects(e(background(), ''), (err) => err instanceof RateLimitedError);
+  mode = 'cancelled';
+  for (let i = 0; i < 10; i++) await assert.rejects(e(cancelled, ''), (err) => err instanceof DOMException && err.name === 'AbortError');
+  assert.equal(breaker.state, 'closed');
+});
+
+test('a deadline timeout does count as a failure', async (t) => {
+  const breaker = opossumBreaker({ consecutiveFailures: 1 });
+  t.after(() => breaker.dispose());
+  const ctx: Context = { ...background(), signal: AbortSignal.abort(new DOMException('deadline', 'TimeoutError')) };
+  const e = circuitBreaker<string, string>(breaker)(async (c) => { throw c.signal.reason; });
+  await assert.rejects(e(ctx, ''));
+  assert.equal(breaker.state, 'open');
+});
+
+test('a half-open trial ended by caller cancellation is inconclusive: back to open', async (t) => {
+  const states: BreakerState[] = [];
+  const breaker = opossumBreaker({ consecutiveFailures: 1, resetTimeoutMs: 30, onStateChange: (_f, to) => states.push(to) });
+  t.after(() => breaker.dispose());
+  const e = circuitBreaker<string, string>(breaker)(async (c) => { throw c.signal.aborted ? c.signal.reason : new Error('boom'); });
+  await assert.rejects(e(background(), ''), /boom/);
+  await sleep(50);
+  assert.equal(breaker.state, 'halfOpen');
+  const ac = new AbortController();
+  ac.abort(new DOMException('gone', 'AbortError'));
+  await assert.rejects(e({ ...background(), signal: ac.signal }, ''), (err) => err instanceof DOMException);
+  assert.equal(breaker.state, 'open');
+  assert.deepEqual(states, ['open', 'halfOpen', 'open']);
+});

@@ -1,0 +1,120 @@
+import CircuitBreaker from 'opossum';
+import { callerCancelled } from '../cancellation.ts';
+import type { Context } from '../context.ts';
+import { isRateLimitedError } from '../ratelimit/limiter.ts';
+import { BrokenCircuitError, type Breaker, type BreakerState } from './breaker.ts';
+
+/** OpossumBreakerOptions tunes the breaker like gobreaker; every field is optional. */
+export interface OpossumBreakerOptions {
+  /** consecutiveFailures opens the breaker after this many failures in a row. Default 5. */
+  consecutiveFailures?: number;
+  /** resetTimeoutMs is how long the breaker stays open before one trial call. Default 10 s. */
+  resetTimeoutMs?: number;
+  /**
+   * isFailure decides whether a thrown error counts against the upstream. By default
+   * everything counts except RateLimitedError and the caller's own cancellation.
+   */
+  isFailure?(err: unknown, ctx: Context): boolean;
+  /** onStateChange reports every transition, e.g. for a state gauge. */
+  onStateChange?(from: BreakerState, to: BreakerState): void;
+}
+
+/** defaultIsFailure counts every thrown error but refusals by our limiter and caller cancellations. */
+export function defaultIsFailure(err: unknown, ctx: Context): boolean {
+  return !isRateLimitedError(err) && !callerCancelled(ctx);
+}
+
+/** Marks an outcome that is neither success nor failure, so opossum can be told "success" safely. */
+class Ignored {
+  readonly err: unknown;
+  constructor(err: unknown) {
+    this.err = err;
+  }
+}
+
+/**
+ * opossumBreaker is a Breaker on opossum with gobreaker's behaviour: it opens after
+ * `consecutiveFailures` failures in a row, half-opens after `resetTimeoutMs`, lets one
+ * trial call through and closes if it succeeds (or reopens if it fails).
+ *
+ * opossum trips on an error percentage over a rolling window, which has no exact
+ * "N in a row" setting. So its own trip is switched off (`errorThresholdPercentage: 100`:
+ * the rate is compared with `>`, so it can never trip), the consecutive count is kept
+ * here and `breaker.open()` is called at N; opossum still owns open → halfOpen → closed.
+ * Its own timeout is off too: the HTTP client already bounds each attempt.
+ *
+ * Business errors are values in the response, so they never reach the breaker. Errors
+ * `isFailure` rejects neither count nor reset the streak; if one ends a half-open trial
+ * the trial is inconclusive and the breaker goes back to open for another reset period.
+ */
+export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
+  const threshold = options.consecutiveFailures ?? 5;
+  const isFailure = options.isFailure ?? defaultIsFailure;
+  const cb = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
+    timeout: false,
+    resetTimeout: options.resetTimeoutMs ?? 10_000,
+    errorThresholdPercentage: 100,
+    volumeThreshold: 0,
+  });
+  let streak = 0;
+  let inconclusiveTrial = false;
+  let reported: BreakerState = 'closed';
+  const report = (to: BreakerState) => {
+    if (to === reported) return;
+    const from = reported;
+    reported = to;
+    options.onStateChange?.(from, to);
+  };
+  cb.on('open', () => report('open'));
+  cb.on('halfOpen', () => report('halfOpen'));
+  cb.on('close', () => {
+    streak = 0;
+    if (inconclusiveTrial) {
+      inconclusiveTrial = false;
+      cb.open();
+      return;
+    }
+    report('closed');
+  });
+
+  return {
+    get state(): BreakerState {
+      // A disposed breaker refuses everything, so it reads as open.
+      return cb.opened || cb.isShutdown ? 'open' : cb.halfOpen ? 'halfOpen' : 'closed';
+    },
+
+    async execute<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
+      const trial = cb.halfOpen;
+      let outcome: unknown;
+      try {
+        outcome = await cb.fire(async () => {
+          try {
+            return await call();
+          } catch (err) {
+            if (isFailure(err, ctx)) throw err;
+            if (trial) inconclusiveTrial = true;
+            return new Ignored(err);
+          }
+        });
+      } catch (err) {
+        const refusal = refusalCode(err);
+        if (refusal === 'EOPENBREAKER') throw new BrokenCircuitError();
+        if (refusal === 'ESHUTDOWN') throw new BrokenCircuitError('circuit breaker is disposed: instance removed');
+        if (++streak >= threshold && !cb.opened) cb.open();
+        throw err;
+      }
+      if (outcome instanceof Ignored) throw outcome.err;
+      streak = 0;
+      return outcome as T;
+    },
+
+    dispose() {
+      cb.shutdown();
+    },
+  };
+}
+
+/** refusalCode returns opossum's code when it refused the call itself rather than running it. */
+function refusalCode(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+}

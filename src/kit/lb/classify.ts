@@ -1,0 +1,40 @@
+import { isBrokenCircuitError } from '../circuitbreaker/breaker.ts';
+import { isRateLimitedError } from '../ratelimit/limiter.ts';
+import { isUpstreamError } from '../transport/http/client.ts';
+import { isNoEndpointsError, isNoHealthyEndpointsError } from './balancer.ts';
+import { isRetryError } from './retry.ts';
+
+/**
+ * FailureCategory is how a failed upstream call should be reported downstream; the HTTP
+ * error encoder maps them to 504, 429, 503 and 502.
+ */
+export type FailureCategory = 'deadline' | 'rate_limited' | 'unavailable' | 'bad_upstream';
+
+/**
+ * classify maps a client-side failure to its category, or undefined when the error is
+ * not an upstream failure at all (a bug: answer 500). For a RetryError:
+ * the overall deadline → `deadline`; every attempt rate-limited → `rate_limited`;
+ * any attempt answered badly → `bad_upstream` (an instance is up but misbehaving);
+ * every attempt timed out → `deadline`; otherwise (no endpoints, breakers open,
+ * unreachable, mixed) → `unavailable`.
+ */
+export function classify(err: unknown): FailureCategory | undefined {
+  if (!isRetryError(err)) return classifyOne(err);
+  if (err.deadlineExceeded) return 'deadline';
+  const categories = err.attempts.map((a) => classifyOne(a.error));
+  if (categories.length === 0 || categories.every((c) => c === undefined)) return undefined;
+  if (categories.every((c) => c === 'rate_limited')) return 'rate_limited';
+  if (categories.includes('bad_upstream')) return 'bad_upstream';
+  if (categories.every((c) => c === 'deadline')) return 'deadline';
+  return 'unavailable';
+}
+
+function classifyOne(err: unknown): FailureCategory | undefined {
+  if (isUpstreamError(err)) {
+    return err.kind === 'timeout' ? 'deadline' : err.kind === 'bad_response' ? 'bad_upstream' : 'unavailable';
+  }
+  if (isRateLimitedError(err)) return 'rate_limited';
+  if (isBrokenCircuitError(err) || isNoEndpointsError(err) || isNoHealthyEndpointsError(err)) return 'unavailable';
+  if ((err instanceof Error || err instanceof DOMException) && err.name === 'TimeoutError') return 'deadline';
+  return undefined;
+}

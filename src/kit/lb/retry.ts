@@ -1,0 +1,104 @@
+import { callerCancelled, deadlineExceeded } from '../cancellation.ts';
+import { withTimeout } from '../context.ts';
+import type { Endpoint } from '../endpoint.ts';
+import { isNoEndpointsError, isNoHealthyEndpointsError, type Balancer } from './balancer.ts';
+import type { RetryBudget } from './retry-budget.ts';
+
+/** AttemptError is one failed attempt: its number (1-based), where it went and why it failed. */
+export interface AttemptError {
+  readonly attempt: number;
+  /** instance is undefined when the balancer had nothing to pick. */
+  readonly instance: string | undefined;
+  readonly error: unknown;
+}
+
+/**
+ * RetryError is the final error of a retried call: every attempt's error in order, and
+ * why retrying stopped, so the transport can pick a status (see `classify`).
+ */
+export class RetryError extends Error {
+  override readonly name = 'RetryError';
+  readonly attempts: readonly AttemptError[];
+  /** deadlineExceeded is true when the overall deadline ended the call. */
+  readonly deadlineExceeded: boolean;
+  /** budgetExhausted is true when the retry budget refused a further attempt. */
+  readonly budgetExhausted: boolean;
+
+  constructor(attempts: readonly AttemptError[], why: { deadlineExceeded: boolean; budgetExhausted: boolean }) {
+    const stop = why.deadlineExceeded ? ' (deadline exceeded)' : why.budgetExhausted ? ' (retry budget exhausted)' : '';
+    const detail = attempts
+      .map((a) => `#${a.attempt} ${a.instance ?? '-'}: ${a.error instanceof Error ? a.error.message : String(a.error)}`)
+      .join('; ');
+    super(`${attempts.length} attempt(s) failed${stop}: ${detail}`, { cause: attempts.at(-1)?.error });
+    this.attempts = attempts;
+    this.deadlineExceeded = why.deadlineExceeded;
+    this.budgetExhausted = why.budgetExhausted;
+  }
+}
+
+/** isRetryError is the type guard for RetryError. */
+export function isRetryError(err: unknown): err is RetryError {
+  return err instanceof RetryError;
+}
+
+/** RetryInfo describes a retry that is about to happen. */
+export interface RetryInfo {
+  /** attempt is the number of the attempt about to start (2 for the first retry). */
+  readonly attempt: number;
+  /** previous is the failure that triggered it. */
+  readonly previous: AttemptError;
+}
+
+/** RetryOptions configures retry; every field is optional. */
+export interface RetryOptions {
+  /** maxAttempts counts the first try. Default 3. */
+  maxAttempts?: number;
+  /** maxTimeMs is the overall deadline for all attempts together. Default 250. */
+  maxTimeMs?: number;
+  /** budget, when given, must allow each retry. */
+  budget?: RetryBudget;
+  /** onRetry is called before each retry, e.g. to count retries. */
+  onRetry?(info: RetryInfo): void;
+}
+
+/**
+ * retry turns a balancer into one robust endpoint (go-kit `lb.Retry`): each attempt asks
+ * the balancer again, so it goes to the next instance, under one overall deadline.
+ * Business errors are response values and are returned, not retried. The caller's own
+ * cancellation is rethrown as is. Retrying stops at `maxAttempts`, the deadline, a
+ * refusal by the budget, or when the balancer has nothing to pick; then a RetryError
+ * listing every attempt is thrown.
+ */
+export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer<Req, Res>) => Endpoint<Req, Res> {
+  const maxAttempts = options.maxAttempts ?? 3;
+  const maxTimeMs = options.maxTimeMs ?? 250;
+  return (balancer) => async (parent, request) => {
+    const ctx = withTimeout(parent, maxTimeMs);
+    options.budget?.recordRequest();
+    const attempts: AttemptError[] = [];
+    let budgetExhausted = false;
+    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) {
+        if (deadlineExceeded(ctx)) break;
+        if (options.budget && !options.budget.tryRetry()) {
+          budgetExhausted = true;
+          break;
+        }
+        options.onRetry?.({ attempt, previous: attempts.at(-1)! });
+      }
+      let instance: string | undefined;
+      try {
+        const picked = balancer.pick();
+        instance = picked.instance;
+        return await picked.endpoint(ctx, request);
+      } catch (error) {
+        if (callerCancelled(parent)) throw error;
+        attempts.push({ attempt, instance, error });
+        // An empty or all-open set will not change within one request's deadline.
+        if (isNoEndpointsError(error) || isNoHealthyEndpointsError(error)) break;
+        if (ctx.signal.aborted) break;
+      }
+    }
+    throw new RetryError(attempts, { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
+  };
+}
