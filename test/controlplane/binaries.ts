@@ -9,7 +9,7 @@ const toolsDir = join(dirname(fileURLToPath(import.meta.url)), 'tools');
 /** Reads the version a wrapper module pins, so go.mod stays the single source of truth. */
 function pinned(module: string, dir: string): string {
   const mod = readFileSync(join(toolsDir, dir, 'go.mod'), 'utf8');
-  const m = new RegExp(`^require ${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(mod);
+  const m = new RegExp(`^(?:require)?\\s*${module.replaceAll('.', '\\.')} (v\\S+)`, 'm').exec(mod);
   if (!m?.[1]) throw new Error(`no pinned ${module} in tools/${dir}/go.mod`);
   return m[1];
 }

@@ -15,7 +15,7 @@ import {
   type V1PodCondition,
 } from '@kubernetes/client-node';
 import { type Binaries, ensureBinaries } from './binaries.ts';
-import { freePort, type Proc, startProc, trackDir, untrackDir, waitFor } from './procs.ts';
+import { freePort, GaveUp, type Proc, startProc, trackDir, untrackDir, waitFor } from './procs.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -34,6 +34,7 @@ export const defaultControllers = [
   'serviceaccount-controller',
   'serviceaccount-token-controller',
   'root-ca-certificate-publisher-controller',
+  'clusterrole-aggregation-controller',
   'namespace-controller',
   'garbage-collector-controller',
   'deployment-controller',
@@ -181,6 +182,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--secure-port=${apiPort}`,
       '--bind-address=127.0.0.1',
       '--advertise-address=127.0.0.1',
+      // The `kubernetes` Service's endpoints would hold 127.0.0.1, which Endpoints validation rejects.
+      '--endpoint-reconciler-type=none',
       // No --tls-cert-file: the apiserver writes a self-signed cert + CA here and reuses it on restart.
       `--cert-dir=${pki}`,
       `--token-auth-file=${join(pki, 'tokens.csv')}`,
@@ -197,13 +200,13 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       const p = startProc('kube-apiserver', binaries.kubeApiserver, apiserverArgs, join(dir, 'kube-apiserver.log'));
       procs.apiserver = p;
       await waitFor('kube-apiserver /readyz', async () => {
-        if (p.done()) throw new Error('kube-apiserver exited');
+        if (p.done()) throw new GaveUp('kube-apiserver exited');
         return (await probe(`${server}/readyz`, token)) === 200;
       }, 60_000, p.logTail);
     };
 
     await waitFor('etcd', async () => {
-      if (procs.etcd?.done()) throw new Error('etcd exited');
+      if (procs.etcd?.done()) throw new GaveUp('etcd exited');
       return (await fetch(`${etcdUrl}/health`)).ok;
     }, 30_000, () => procs.etcd?.logTail() ?? '');
     await startApiserver();
@@ -229,7 +232,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
 
     const waitDefaultSa = (namespace: string): Promise<void> =>
       waitFor(`ServiceAccount ${namespace}/default`, async () => {
-        if (procs.kcm?.done()) throw new Error('kube-controller-manager exited');
+        if (procs.kcm?.done()) throw new GaveUp('kube-controller-manager exited');
         await core.readNamespacedServiceAccount({ namespace, name: 'default' });
         return true;
       }, 30_000, () => procs.kcm?.logTail() ?? '');

@@ -123,6 +123,11 @@ export function startProc(name: string, bin: string, args: string[], logFile: st
   };
 }
 
+/** Thrown by a waitFor check to stop waiting at once, e.g. when the awaited process has exited. */
+export class GaveUp extends Error {
+  override name = 'GaveUp';
+}
+
 /** Polls `check` until it returns true, failing with `describe()` after `timeoutMs`. */
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -131,6 +136,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     try {
       if (await check()) return;
     } catch (err) {
+      if (err instanceof GaveUp) throw new Error(`${what}: ${err.message}\n${describe()}`);
       last = err;
     }
     await new Promise((r) => setTimeout(r, 200));
