@@ -103,7 +103,7 @@ export interface ControlPlane {
   markPodTerminating(namespace: string, name: string): Promise<void>;
   /** Removes a pod immediately (grace period 0), also one left terminating. */
   forceDeletePod(namespace: string, name: string): Promise<void>;
-  /** Stops kube-apiserver (etcd and controller-manager keep running). */
+  /** Stops kube-apiserver: SIGTERM, SIGKILL after 2s (etcd and controller-manager keep running). */
   stopApiserver(): Promise<void>;
   /** Starts kube-apiserver again on the same port with the same etcd and certs, waiting for /readyz. */
   startApiserver(): Promise<void>;
@@ -341,7 +341,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
       },
       async stopApiserver() {
-        await procs.apiserver?.stop();
+        // Graceful shutdown waits ~10s for the controller-manager's watches; tests want a quick outage.
+        await procs.apiserver?.stop(2000);
       },
       async startApiserver() {
         if (procs.apiserver && !procs.apiserver.done()) return;
