@@ -107,7 +107,7 @@ export interface ControlPlane {
   stopApiserver(): Promise<void>;
   /** Starts kube-apiserver again on the same port with the same etcd and certs, waiting for /readyz. */
   startApiserver(): Promise<void>;
-  /** Compacts etcd to its current revision (returned), so older resourceVersions are gone (410). */
+  /** Compacts etcd to its current revision (returned): lists at an older resourceVersion and watches from one at least two writes back get 410 (with watchCache: false). */
   compactEtcd(): Promise<number>;
   /** Installs CRDs by plural name (e.g. 'servicemonitors') from ../shared/kubernetes/crds and waits until Established. */
   installCrds(names: string[]): Promise<void>;
