@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { ApiException, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch } from '@kubernetes/client-node';
 import { type ControlPlane, startControlPlane } from './harness.ts';
 import { waitFor } from './procs.ts';
 import { controlPlaneSkip } from './require.ts';
@@ -98,6 +98,28 @@ describe('control plane harness', { skip: controlPlaneSkip() }, () => {
       (await run(cp.binaries.kubectl, ['--kubeconfig', file, 'auth', 'can-i', verb, res]).catch((e: { stdout: string }) => e)).stdout.trim();
     assert.equal(await can('list', 'configmaps'), 'yes');
     assert.equal(await can('list', 'secrets'), 'no');
+  });
+
+  test('runPendingPods plays kubelet for a Deployment until it is available', async () => {
+    const apps = cp.kc.makeApiClient(AppsV1Api);
+    const container = {
+      name: 'app',
+      image: 'x.invalid/app',
+      securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+    };
+    await apps.createNamespacedDeployment({
+      namespace: ns,
+      body: {
+        metadata: { name: 'd' },
+        spec: { replicas: 2, selector: { matchLabels: { app: 'd' } }, template: { metadata: { labels: { app: 'd' } }, spec: { containers: [container] } } },
+      },
+    });
+    let ran = 0;
+    await waitFor('deployment available', async () => {
+      ran += (await cp.runPendingPods(ns, 'app=d')).length;
+      return (await apps.readNamespacedDeployment({ namespace: ns, name: 'd' })).status?.availableReplicas === 2;
+    }, 30_000);
+    assert.equal(ran, 2);
   });
 
   test('helm talks to the control plane', async () => {
