@@ -7,9 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
+import { frontendBench } from './frontend.ts';
 
 const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   backend: backendBench,
+  frontend: frontendBench,
 };
 
 const env = process.env;

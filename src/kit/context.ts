@@ -41,14 +41,29 @@ export function background(logger: Logger = nopLogger, requestId: string = rando
 }
 
 /**
- * withTimeout derives a context whose deadline is at most `ms` from now; the parent's
- * cancellation still applies. The earlier of the two deadlines wins.
+ * withTimeout derives a context whose deadline is at most `ms` from now (the earlier of the two
+ * deadlines wins) and which is cancelled with its parent. Like Go's `context.WithTimeout` it
+ * returns a cancel function: call it when the work is done, so the timer and the listener on the
+ * parent are released at once rather than living on until the deadline.
  */
-export function withTimeout(parent: Context, ms: number): Context {
+export function withTimeout(parent: Context, ms: number): [Context, () => void] {
   const deadline = Math.min(parent.deadline, Date.now() + ms);
-  const remaining = Math.max(0, deadline - Date.now());
-  const signal = AbortSignal.any([parent.signal, AbortSignal.timeout(remaining)]);
-  return { ...parent, deadline, signal };
+  const ac = new AbortController();
+  const parentSignal = parent.signal;
+  const onParentAbort = () => ac.abort(parentSignal.reason);
+  let timer: NodeJS.Timeout | undefined;
+  if (parentSignal.aborted) {
+    ac.abort(parentSignal.reason);
+  } else {
+    parentSignal.addEventListener('abort', onParentAbort, { once: true });
+    timer = setTimeout(() => ac.abort(new DOMException('deadline exceeded', 'TimeoutError')), Math.max(0, deadline - Date.now()));
+    timer.unref();
+  }
+  const cancel = () => {
+    clearTimeout(timer);
+    parentSignal.removeEventListener('abort', onParentAbort);
+  };
+  return [{ requestId: parent.requestId, logger: parent.logger, deadline, signal: ac.signal, ...(parent.traceparent ? { traceparent: parent.traceparent } : {}) }, cancel];
 }
 
 /** remainingMs is the time left before the context's deadline (Infinity when none). */

@@ -1,5 +1,5 @@
 import { callerCancelled, deadlineExceeded } from '../cancellation.ts';
-import { withTimeout } from '../context.ts';
+import { withTimeout, type Context } from '../context.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { isNoEndpointsError, isNoHealthyEndpointsError, type Balancer } from './balancer.ts';
 import type { RetryBudget } from './retry-budget.ts';
@@ -72,33 +72,43 @@ export interface RetryOptions {
 export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer<Req, Res>) => Endpoint<Req, Res> {
   const maxAttempts = options.maxAttempts ?? 3;
   const maxTimeMs = options.maxTimeMs ?? 250;
-  return (balancer) => async (parent, request) => {
-    const ctx = withTimeout(parent, maxTimeMs);
-    options.budget?.recordRequest();
-    const attempts: AttemptError[] = [];
-    let budgetExhausted = false;
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      if (attempt > 1) {
-        if (deadlineExceeded(ctx)) break;
-        if (options.budget && !options.budget.tryRetry()) {
-          budgetExhausted = true;
-          break;
+  return (balancer) => {
+    async function attemptAll(ctx: Context, parent: Context, request: Req): Promise<Res> {
+      options.budget?.recordRequest();
+      const attempts: AttemptError[] = [];
+      let budgetExhausted = false;
+      for (let attempt = 1; attempt <= maxAttempts; attempt++) {
+        if (attempt > 1) {
+          if (deadlineExceeded(ctx)) break;
+          if (options.budget && !options.budget.tryRetry()) {
+            budgetExhausted = true;
+            break;
+          }
+          options.onRetry?.({ attempt, previous: attempts.at(-1)! });
         }
-        options.onRetry?.({ attempt, previous: attempts.at(-1)! });
+        let instance: string | undefined;
+        try {
+          const picked = balancer.pick();
+          instance = picked.instance;
+          return await picked.endpoint(ctx, request);
+        } catch (error) {
+          if (callerCancelled(parent)) throw error;
+          attempts.push({ attempt, instance, error });
+          // An empty or all-open set will not change within one request's deadline.
+          if (isNoEndpointsError(error) || isNoHealthyEndpointsError(error)) break;
+          if (ctx.signal.aborted) break;
+        }
       }
-      let instance: string | undefined;
-      try {
-        const picked = balancer.pick();
-        instance = picked.instance;
-        return await picked.endpoint(ctx, request);
-      } catch (error) {
-        if (callerCancelled(parent)) throw error;
-        attempts.push({ attempt, instance, error });
-        // An empty or all-open set will not change within one request's deadline.
-        if (isNoEndpointsError(error) || isNoHealthyEndpointsError(error)) break;
-        if (ctx.signal.aborted) break;
-      }
+      throw new RetryError(attempts, { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
     }
-    throw new RetryError(attempts, { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
+
+    return async (parent, request) => {
+      const [ctx, cancel] = withTimeout(parent, maxTimeMs);
+      try {
+        return await attemptAll(ctx, parent, request);
+      } finally {
+        cancel();
+      }
+    };
   };
 }

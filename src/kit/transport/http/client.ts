@@ -1,7 +1,7 @@
 import { Pool } from 'undici';
 import type { Endpoint } from '../../endpoint.ts';
 import { callerCancelled, deadlineExceeded } from '../../cancellation.ts';
-import { remainingMs, type Context } from '../../context.ts';
+import { withTimeout, type Context } from '../../context.ts';
 
 /**
  * UpstreamErrorKind says what went wrong with one call:
@@ -75,8 +75,7 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
   });
 
   const endpoint: Endpoint<Req, Res> = async (ctx, request) => {
-    const attemptTimeout = AbortSignal.timeout(Math.max(0, Math.min(timeoutMs, remainingMs(ctx))));
-    const signal = AbortSignal.any([ctx.signal, attemptTimeout]);
+    const [attempt, cancel] = withTimeout(ctx, timeoutMs);
     let text: string;
     let status: number;
     try {
@@ -85,12 +84,14 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
         method,
         headers: headersFor(ctx),
         body: JSON.stringify(encode(request)),
-        signal,
+        signal: attempt.signal,
       });
       status = res.statusCode;
       text = await res.body.text();
     } catch (err) {
-      throw failure(ctx, attemptTimeout, instance, err);
+      throw failure(ctx, attempt.signal, instance, err);
+    } finally {
+      cancel();
     }
     if (status < 200 || status > 299) {
       throw new UpstreamError('bad_response', instance, `HTTP ${status}`, { status });

@@ -1,0 +1,93 @@
+import { startServer, rssMb, type Server } from './lib/proc.ts';
+import { startHaproxy, startNginx } from './lib/peers.ts';
+import { wrk, type WrkResult } from './lib/wrk.ts';
+import { fixedRate } from './lib/fixed-rate.ts';
+import { median, round } from './lib/stats.ts';
+import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
+
+/**
+ * frontendBench puts our proxying frontend, HAProxy and nginx in front of the same three
+ * backends, each proxy pinned to the same core, and compares their throughput in interleaved
+ * rounds. Then, at a fixed moderate rate, it measures what our hop adds to p99 latency over
+ * calling a backend directly. The per-instance token bucket is opened wide and the deadlines set
+ * as loose as the peers' (the seed's 250 ms would turn saturation queueing into 504s): this
+ * compares proxying cost, not policy.
+ */
+export async function frontendBench(config: BenchConfig): Promise<Figures> {
+  const node = process.execPath;
+  const cli = `${repoRoot}dist/cmd/stringsvc.js`;
+  const backends = await Promise.all(
+    [0, 1, 2].map(() => startServer([node, cli, '--listen=127.0.0.1:0', '--request-log=false'], { cpus: config.loadCpus })),
+  );
+  const addrs = backends.map((b) => b.addr);
+  const ours = (log: boolean) =>
+    startServer(
+      [node, cli, '--listen=127.0.0.1:0', `--proxy=${addrs.join(',')}`, `--request-log=${log}`, '--qps=1000000', '--burst=1000000', '--max-time=10s', '--attempt-timeout=5s'],
+      { cpus: config.serverCpus },
+    );
+  const base = 20000 + (process.pid % 1000) * 10;
+  const proxies: Record<string, Server> = {
+    ours: await ours(false),
+    ours_logged: await ours(true),
+    haproxy: await startHaproxy(base + 1, addrs, config.serverCpus),
+    nginx: await startNginx(base + 2, addrs, config.serverCpus),
+  };
+  const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(proxies).map((k) => [k, []]));
+  const idleRss = rssMb(proxies.ours!.proc.pid!);
+  let loadedRss = 0;
+  const body = '{"s":"hello, world"}';
+  try {
+    for (let round = 0; round < config.rounds; round++) {
+      const names = Object.keys(proxies);
+      for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
+        const load = { url: `${proxies[name]!.url}/uppercase`, body, connections: config.connections, cpus: config.loadCpus };
+        await wrk({ ...load, durationS: config.warmupS });
+        const r = await wrk({ ...load, durationS: config.durationS });
+        if (r.errors > 0) throw new Error(`${name}: ${r.errors} errors under load`);
+        if (name === 'ours') loadedRss = Math.max(loadedRss, rssMb(proxies.ours!.proc.pid!));
+        results[name]!.push(r);
+        config.log(`frontend round ${round + 1}/${config.rounds} ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99Ms} ms`);
+      }
+    }
+    const hop = await hopLatency(config, backends[0]!.url, proxies.ours!.url, body);
+    const rps = (name: string) => median(results[name]!.map((r) => r.rps));
+    return {
+      frontend_rps: round(rps('ours'), 0),
+      frontend_rps_logged: round(rps('ours_logged'), 0),
+      haproxy_rps: round(rps('haproxy'), 0),
+      nginx_rps: round(rps('nginx'), 0),
+      frontend_vs_haproxy_rps_ratio: round(rps('ours') / rps('haproxy'), 3),
+      frontend_vs_nginx_rps_ratio: round(rps('ours') / rps('nginx'), 3),
+      frontend_vs_haproxy_rps_ratio_logged: round(rps('ours_logged') / rps('haproxy'), 3),
+      ...hop,
+      frontend_rss_mb_idle: round(idleRss, 1),
+      frontend_rss_mb: round(loadedRss, 1),
+    };
+  } finally {
+    await Promise.all([...Object.values(proxies), ...backends].map((s) => s.stop()));
+  }
+}
+
+/**
+ * hopLatency alternates direct and proxied fixed-rate runs and takes the median of each p99:
+ * the difference is the latency our frontend adds at a moderate load.
+ */
+async function hopLatency(config: BenchConfig, direct: string, proxied: string, body: string): Promise<Figures> {
+  const rate = Number(process.env.BENCH_HOP_RATE ?? 500);
+  const directP99: number[] = [];
+  const proxiedP99: number[] = [];
+  for (let i = 0; i < config.rounds; i++) {
+    const d = await fixedRate(`${direct}/uppercase`, body, rate, config.durationS);
+    const p = await fixedRate(`${proxied}/uppercase`, body, rate, config.durationS);
+    if (d.errors + p.errors > 0) throw new Error(`hop latency run had errors: direct ${d.errors}, proxied ${p.errors}`);
+    directP99.push(d.p99Ms);
+    proxiedP99.push(p.p99Ms);
+    config.log(`hop round ${i + 1}/${config.rounds} at ${rate}/s: direct p99 ${d.p99Ms.toFixed(3)} ms, via frontend p99 ${p.p99Ms.toFixed(3)} ms`);
+  }
+  return {
+    hop_rate_rps: rate,
+    direct_p99_ms: round(median(directP99), 3),
+    frontend_p99_ms: round(median(proxiedP99), 3),
+    hop_added_p99_ms: round(median(proxiedP99) - median(directP99), 3),
+  };
+}
