@@ -114,9 +114,10 @@ built-in sleep action (Kubernetes 1.30+). Otherwise the app waits itself (--shut
 {{- end }}
 
 {{/*
-Flags shared by both tiers.
+Arguments shared by both tiers: the image's entrypoint is `node`, the first argument picks the program.
 */}}
 {{- define "stringsvc.commonArgs" -}}
+- dist/cmd/stringsvc.js
 - --listen=:{{ .Values.containerPort }}
 - --log-level={{ .Values.logLevel }}
 - --request-log={{ .Values.requestLog }}
