@@ -12,6 +12,7 @@ import {
   CustomObjectsApi,
   DiscoveryV1Api,
   type KubeConfig,
+  Watch,
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { ensureBinaries, versions } from './controlplane/binaries.ts';
@@ -291,6 +292,27 @@ describe('helm chart: lint and template', { skip }, () => {
   });
 });
 
+/** Opens a watch and resolves with the type of its first event, or rejects with the watch's error. */
+async function firstWatchEvent(kc: KubeConfig, path: string, labelSelector: string): Promise<string> {
+  let abort: AbortController | undefined;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no event on ${path} within 10s`)), 10_000);
+      const onEvent = (phase: string) => {
+        clearTimeout(timer);
+        resolve(phase);
+      };
+      const onDone = (err: unknown) => {
+        clearTimeout(timer);
+        reject(err ?? new Error('watch ended'));
+      };
+      new Watch(kc).watch(path, { labelSelector }, onEvent, onDone).then((a) => (abort = a), reject);
+    });
+  } finally {
+    abort?.abort();
+  }
+}
+
 describe('helm chart on a real apiserver', { skip }, () => {
   let cp: ControlPlane;
   let core: CoreV1Api;
@@ -364,6 +386,9 @@ describe('helm chart on a real apiserver', { skip }, () => {
       (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, namespace } } } })).status?.allowed ?? false;
 
     await discovery.listNamespacedEndpointSlice({ namespace: 'demo', labelSelector: 'kubernetes.io/service-name=stringsvc-backend' });
+    // A real watch, as the frontend runs it: the backend Service's slice arrives as an ADDED event.
+    assert.equal(await firstWatchEvent(kc, '/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices', 'kubernetes.io/service-name=stringsvc-backend'), 'ADDED');
+    await assert.rejects(firstWatchEvent(kc, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', ''), /Forbidden|403/);
     for (const verb of ['get', 'list', 'watch']) assert.equal(await can(verb, 'endpointslices', 'discovery.k8s.io', 'demo'), true, verb);
     for (const verb of ['create', 'update', 'delete']) assert.equal(await can(verb, 'endpointslices', 'discovery.k8s.io', 'demo'), false, verb);
     await assert.rejects(asCore.listNamespacedSecret({ namespace: 'demo' }), forbidden);
