@@ -19,7 +19,7 @@ import { ensureBinaries, versions } from './controlplane/binaries.ts';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { waitFor } from './controlplane/procs.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
-import { repoRoot } from './support/process.ts';
+import { repoRoot, startBuilt } from './support/process.ts';
 
 const chart = join(repoRoot, 'charts', 'stringsvc');
 const skip = controlPlaneSkip();
@@ -271,6 +271,29 @@ describe('helm chart: lint and template', { skip }, () => {
     const np = find(objs, 'NetworkPolicy', 'stringsvc-backend');
     assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: find(objs, 'Deployment', 'stringsvc-frontend').spec.selector.matchLabels } }]);
     assert.deepEqual(np.spec.podSelector, find(objs, 'Deployment', 'stringsvc-backend').spec.selector);
+  });
+
+  test('the alerts and the dashboard query metrics a running frontend and backend really export', { timeout: 60_000 }, async () => {
+    const objs = await render(['--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile('monitoring', monitoringOn)]);
+    const rules: string[] = find(objs, 'PrometheusRule', 'stringsvc').spec.groups[0].rules.map((r: any) => r.expr);
+    const dashboard = JSON.parse(find(objs, 'ConfigMap', 'stringsvc-dashboard')['data']['stringsvc.json']);
+    const prefix = dashboard.templating.list.find((v: any) => v.name === 'prefix').query as string;
+    const panels: string[] = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => (t.expr as string).replaceAll('${prefix}', prefix)));
+    const used = new Set([...rules, ...panels].flatMap((e) => [...e.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]!)));
+    used.delete('up'); // Prometheus' own per-target series
+
+    const backend = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--request-log=false']);
+    const frontend = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--request-log=false', `--proxy=${backend.addr}`]);
+    try {
+      await fetch(`${frontend.url}/uppercase`, { method: 'POST', body: '{"s":"hello"}' });
+      const exported = new Set([...(await (await fetch(`${frontend.url}/metrics`)).text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!]));
+      assert.ok(used.size >= 7, [...used].join());
+      for (const name of used) assert.ok(exported.has(name), `${name} is queried but the frontend does not export it`);
+    } finally {
+      await frontend.stop();
+      await backend.stop();
+    }
   });
 
   test('the schema rejects bad values with a message naming the field', async () => {
