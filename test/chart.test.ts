@@ -399,6 +399,26 @@ describe('helm chart on a real apiserver', { skip }, () => {
     assert.deepEqual(events.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message), []);
   });
 
+  test("once the pods run, the backend Service's EndpointSlice offers what the frontend asks for: 3 ready, port http", { timeout: 60_000 }, async () => {
+    // No kubelet: the harness binds the pods and reports them running and ready.
+    await cp.runPendingPods('demo', 'app.kubernetes.io/instance=stringsvc');
+    const discovery = cp.kc.makeApiClient(DiscoveryV1Api);
+    const readyOf = async (service: string) => {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace: 'demo', labelSelector: `kubernetes.io/service-name=${service}` });
+      return slices.items.map((sl) => ({
+        ports: (sl.ports ?? []).map((p) => `${p.name}:${p.port}`),
+        ready: (sl.endpoints ?? []).filter((e) => e.conditions?.ready).length,
+      }));
+    };
+    await waitFor('backend slice with 3 ready endpoints', async () => (await readyOf('stringsvc-backend'))[0]?.ready === 3, 30_000);
+    assert.deepEqual(await readyOf('stringsvc-backend'), [{ ports: ['http:8080'], ready: 3 }]);
+    await waitFor('frontend slice with 2 ready endpoints', async () => (await readyOf('stringsvc-frontend'))[0]?.ready === 2, 30_000);
+    await waitFor('backend Deployment available', async () => {
+      const d = JSON.parse(await kubectl(['get', '--namespace', 'demo', 'deployment/stringsvc-backend', '-o', 'json'])) as Obj;
+      return d['status']?.availableReplicas === 3;
+    }, 30_000);
+  });
+
   test("acting as the frontend's ServiceAccount: endpointslices yes; secrets, endpoints and other namespaces no", async () => {
     const kc: KubeConfig = await cp.kubeConfigFor('demo', 'stringsvc-frontend');
     const discovery = kc.makeApiClient(DiscoveryV1Api);
