@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** repoRoot is the project root, whatever the test's working directory. */
@@ -20,9 +21,10 @@ export interface Running {
 /**
  * startBuilt runs a built CLI from `dist/cmd` with the test's own Node (24) and waits for it
  * to log its listen address. Use `--listen=127.0.0.1:0` so the OS picks a free port.
+ * `root` is the folder holding `dist/` (another install of the project, e.g. a production one).
  */
-export async function startBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const proc = spawn(process.execPath, [`${repoRoot}dist/cmd/${cmd}.js`, ...args], {
+export async function startBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, root: string = repoRoot): Promise<Running> {
+  const proc = spawn(process.execPath, [join(root, 'dist', 'cmd', `${cmd}.js`), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

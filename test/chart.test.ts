@@ -1,0 +1,476 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import {
+  ApiException,
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  DiscoveryV1Api,
+  type KubeConfig,
+  Watch,
+} from '@kubernetes/client-node';
+import { parseAllDocuments } from 'yaml';
+import { ensureBinaries, versions } from './controlplane/binaries.ts';
+import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
+import { waitFor } from './controlplane/procs.ts';
+import { controlPlaneSkip } from './controlplane/require.ts';
+import { repoRoot, startBuilt } from './support/process.ts';
+
+const chart = join(repoRoot, 'charts', 'stringsvc');
+const skip = controlPlaneSkip();
+const work = mkdtempSync(join(tmpdir(), 'stringsvc-chart-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+/** Every option switched away from its default. */
+const nonDefault = {
+  fullnameOverride: 'svc',
+  image: { repository: 'registry.example/stringsvc', tag: 'v1@sha256:' + 'a'.repeat(64), pullPolicy: 'Always' },
+  imagePullSecrets: [{ name: 'regcred' }],
+  logLevel: 'debug',
+  requestLog: false,
+  shutdown: { delaySeconds: 7, graceSeconds: 30, marginSeconds: 3, preStopSleep: true },
+  backend: { replicaCount: 5, extraArgs: ['--body-limit=64kb'], podDisruptionBudget: { enabled: true, maxUnavailable: '20%' } },
+  frontend: { replicaCount: 3, discovery: 'endpoints', podDisruptionBudget: { enabled: false } },
+  networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
+  metrics: {
+    serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
+    prometheusRule: { enabled: true },
+    dashboard: { enabled: true },
+  },
+};
+/** All monitoring options on, but otherwise the defaults (EndpointSlices discovery). */
+const monitoringOn = {
+  networkPolicy: { enabled: true },
+  metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } },
+};
+
+function valuesFile(name: string, values: object): string {
+  const file = join(work, `${name}.yaml`);
+  writeFileSync(file, JSON.stringify(values)); // JSON is YAML
+  return file;
+}
+
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // Manifests are checked field by field; typing every Kubernetes kind here would add nothing.
+  spec?: any;
+  [k: string]: any;
+};
+
+let helmBin = '';
+const helmEnv = {
+  ...process.env,
+  HELM_CACHE_HOME: join(work, 'helm-cache'),
+  HELM_CONFIG_HOME: join(work, 'helm-config'),
+  HELM_DATA_HOME: join(work, 'helm-data'),
+};
+
+async function helm(args: string[], kubeconfig?: string): Promise<{ stdout: string; stderr: string }> {
+  return promisify(execFile)(helmBin, [...args, ...(kubeconfig ? ['--kubeconfig', kubeconfig] : [])], {
+    env: helmEnv,
+    maxBuffer: 64 << 20,
+  });
+}
+
+/** Runs helm expecting failure; returns its stderr. */
+async function helmFails(args: string[], kubeconfig?: string): Promise<string> {
+  try {
+    await helm(args, kubeconfig);
+  } catch (err) {
+    return String((err as { stderr?: string }).stderr ?? err);
+  }
+  throw new Error(`helm ${args.join(' ')} succeeded but should have failed`);
+}
+
+async function render(args: string[] = []): Promise<Obj[]> {
+  const { stdout } = await helm(['template', 'stringsvc', chart, '--namespace', 'demo', ...args]);
+  return parseAllDocuments(stdout).map((d) => d.toJS() as Obj).filter(Boolean);
+}
+
+function find(objs: Obj[], kind: string, name: string): Obj {
+  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
+  assert.ok(o, `no ${kind}/${name} in ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  return o;
+}
+
+/** Pod specs of the Deployments and of the helm test Pod. */
+function podSpecs(objs: Obj[]): [string, any][] {
+  return objs.flatMap((o): [string, any][] =>
+    o.kind === 'Deployment' ? [[`Deployment/${o.metadata.name}`, o.spec.template.spec]] : o.kind === 'Pod' ? [[`Pod/${o.metadata.name}`, o.spec]] : [],
+  );
+}
+
+/** Does a label selector (matchLabels + matchExpressions In/NotIn/Exists) select these labels? */
+function selects(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }, labels: Record<string, string> = {}): boolean {
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = e.key in labels;
+    const v = labels[e.key];
+    if (e.operator === 'In' && !(has && e.values?.includes(v!))) return false;
+    if (e.operator === 'NotIn' && has && e.values?.includes(v!)) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+function arg(spec: any, flag: string): string | undefined {
+  const args: string[] = spec.containers[0].args;
+  return args.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3);
+}
+
+const kubeVersion = versions.kubernetes;
+
+describe('helm chart: lint and template', { skip }, () => {
+  before(async () => {
+    helmBin = (await ensureBinaries()).helm;
+  });
+
+  test('helm lint --strict passes with default and with non-default values', async () => {
+    for (const extra of [[], ['-f', valuesFile('non-default', nonDefault)], ['-f', valuesFile('monitoring', monitoringOn)]]) {
+      const { stdout } = await helm(['lint', '--strict', chart, ...extra]);
+      assert.match(stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    }
+  });
+
+  test('defaults: backend (3) and frontend Deployments and Services, frontend RBAC, PDBs, a test Pod, nothing else', async () => {
+    const objs = await render(['--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true']);
+    assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`).sort(), [
+      'Deployment/stringsvc-backend',
+      'Deployment/stringsvc-frontend',
+      'Pod/stringsvc-test-connection',
+      'PodDisruptionBudget/stringsvc-backend',
+      'PodDisruptionBudget/stringsvc-frontend',
+      'Role/stringsvc-frontend',
+      'RoleBinding/stringsvc-frontend',
+      'Service/stringsvc-backend',
+      'Service/stringsvc-frontend',
+      'ServiceAccount/stringsvc-frontend',
+    ], 'ServiceMonitor and PrometheusRule need the monitoring.coreos.com/v1 API as well as the value');
+    assert.equal(find(objs, 'Deployment', 'stringsvc-backend').spec.replicas, 3);
+    const fe = find(objs, 'Service', 'stringsvc-frontend');
+    assert.deepEqual(fe.spec.ports, [{ port: 80, targetPort: 'http', protocol: 'TCP', name: 'http' }]);
+    assert.equal(find(objs, 'Pod', 'stringsvc-test-connection').metadata.annotations?.['helm.sh/hook'], 'test');
+  });
+
+  test('every pod meets Pod Security "restricted", with a read-only root and an emptyDir /tmp', async () => {
+    for (const values of [[], ['-f', valuesFile('non-default', nonDefault)]]) {
+      const specs = podSpecs(await render(values));
+      assert.equal(specs.length, 3);
+      for (const [what, spec] of specs) {
+        assert.equal(spec.securityContext.runAsNonRoot, true, what);
+        assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault', what);
+        assert.equal(spec.hostNetwork ?? false, false, what);
+        for (const c of spec.containers) {
+          const sc = { ...spec.securityContext, ...c.securityContext };
+          assert.ok(Number.isInteger(sc.runAsUser) && sc.runAsUser > 0, `${what}: numeric non-root uid`);
+          assert.equal(c.securityContext.allowPrivilegeEscalation, false, what);
+          assert.deepEqual(c.securityContext.capabilities, { drop: ['ALL'] }, what);
+          assert.equal(c.securityContext.readOnlyRootFilesystem, true, what);
+          assert.ok(c.resources?.limits?.memory, `${what}: memory limit`);
+        }
+        if (what.startsWith('Deployment')) {
+          assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }], what);
+          assert.ok(spec.volumes.some((v: any) => v.name === 'tmp' && v.emptyDir), what);
+        }
+      }
+    }
+  });
+
+  test('only the frontend gets API credentials; its Role reads endpointslices, and endpoints only in legacy mode', async () => {
+    const objs = await render();
+    const sa = find(objs, 'ServiceAccount', 'stringsvc-frontend');
+    assert.equal(sa.automountServiceAccountToken, false);
+    for (const [what, spec] of podSpecs(objs)) {
+      if (what === 'Deployment/stringsvc-frontend') {
+        assert.equal(spec.serviceAccountName, 'stringsvc-frontend');
+        assert.equal(spec.automountServiceAccountToken, true);
+      } else {
+        assert.equal(spec.automountServiceAccountToken, false, what);
+        assert.equal(spec.serviceAccountName, undefined, what);
+      }
+    }
+    const slices = [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }];
+    assert.deepEqual(find(objs, 'Role', 'stringsvc-frontend').rules, slices);
+    const legacy = await render(['--set', 'frontend.discovery=endpoints']);
+    assert.deepEqual(find(legacy, 'Role', 'stringsvc-frontend').rules, [
+      ...slices,
+      { apiGroups: [''], resources: ['endpoints'], verbs: ['get', 'list', 'watch'] },
+    ]);
+    const rb = find(objs, 'RoleBinding', 'stringsvc-frontend');
+    assert.deepEqual(rb.subjects, [{ kind: 'ServiceAccount', name: 'stringsvc-frontend', namespace: 'demo' }]);
+    assert.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'stringsvc-frontend' });
+  });
+
+  test('the frontend discovers the backend Service by its port name, namespace from the downward API', async () => {
+    for (const [values, mode] of [[[], 'endpointslices'], [['--set', 'frontend.discovery=endpoints'], 'endpoints']] as const) {
+      const objs = await render([...values]);
+      const spec = find(objs, 'Deployment', 'stringsvc-frontend').spec.template.spec;
+      assert.deepEqual(spec.containers[0].args.slice(0, 1), ['dist/cmd/stringsvc.js']);
+      assert.equal(arg(spec, 'discovery'), mode);
+      assert.equal(arg(spec, 'service'), 'stringsvc-backend');
+      assert.equal(arg(spec, 'namespace'), '$(POD_NAMESPACE)');
+      assert.equal(arg(spec, 'port-name'), 'http');
+      assert.deepEqual(spec.containers[0].env[0], { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+      const backend = find(objs, 'Service', 'stringsvc-backend');
+      assert.ok(backend.spec.ports.some((p: any) => p.name === 'http'));
+      assert.equal(arg(find(objs, 'Deployment', 'stringsvc-backend').spec.template.spec, 'discovery'), undefined);
+    }
+  });
+
+  test('probes on /healthz and /readyz of the named port', async () => {
+    for (const [, spec] of podSpecs(await render()).filter(([w]) => w.startsWith('Deployment'))) {
+      const c = spec.containers[0];
+      assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
+      assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
+      assert.deepEqual(c.startupProbe.httpGet, { path: '/healthz', port: 'http' });
+      assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'http' });
+    }
+  });
+
+  test('terminationGracePeriodSeconds covers the preStop sleep, the drain and a margin', async () => {
+    const check = async (args: string[], want: { sleep?: number; delay: string; grace: string; tgps: number }) => {
+      for (const [what, spec] of podSpecs(await render(args)).filter(([w]) => w.startsWith('Deployment'))) {
+        const c = spec.containers[0];
+        assert.equal(c.lifecycle?.preStop?.sleep?.seconds, want.sleep, what);
+        assert.equal(arg(spec, 'shutdown-delay'), want.delay, what);
+        assert.equal(arg(spec, 'grace'), want.grace, what);
+        assert.equal(spec.terminationGracePeriodSeconds, want.tgps, what);
+      }
+    };
+    await check(['--kube-version', kubeVersion], { sleep: 5, delay: '0s', grace: '10s', tgps: 20 });
+    await check(['--kube-version', kubeVersion, '-f', valuesFile('non-default', nonDefault)], { sleep: 7, delay: '0s', grace: '30s', tgps: 40 });
+    // Without the built-in sleep action (before 1.30), or when asked, the app waits itself.
+    await check(['--kube-version', '1.29.0'], { delay: '5s', grace: '10s', tgps: 20 });
+    await check(['--kube-version', kubeVersion, '--set', 'shutdown.preStopSleep=false'], { delay: '5s', grace: '10s', tgps: 20 });
+  });
+
+  test("the ServiceMonitor's selector and port match both Services (and only with the monitoring API)", async () => {
+    const objs = await render(['--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile('monitoring', monitoringOn)]);
+    const sm = find(objs, 'ServiceMonitor', 'stringsvc');
+    const services = objs.filter((o) => o.kind === 'Service');
+    assert.equal(services.length, 2);
+    for (const svc of services) {
+      assert.ok(selects(sm.spec.selector, svc.metadata.labels), `ServiceMonitor selects Service/${svc.metadata.name}`);
+      for (const ep of sm.spec.endpoints) assert.ok(svc.spec.ports.some((p: any) => p.name === ep.port), `port ${ep.port} on ${svc.metadata.name}`);
+    }
+    assert.deepEqual(sm.spec.namespaceSelector, { matchNames: ['demo'] });
+    assert.equal(sm.spec.endpoints[0].path, '/metrics');
+    const rule = find(objs, 'PrometheusRule', 'stringsvc');
+    assert.deepEqual(rule.spec.groups[0].rules.map((r: any) => r.alert), ['StringsvcHighErrorRate', 'StringsvcCircuitBreakerOpen', 'StringsvcNoEndpoints']);
+    const dash = find(objs, 'ConfigMap', 'stringsvc-dashboard');
+    assert.equal(dash.metadata.labels?.['grafana_dashboard'], '1');
+    assert.equal(JSON.parse(dash['data']['stringsvc.json']).uid, 'stringsvc');
+    const np = find(objs, 'NetworkPolicy', 'stringsvc-backend');
+    assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: find(objs, 'Deployment', 'stringsvc-frontend').spec.selector.matchLabels } }]);
+    assert.deepEqual(np.spec.podSelector, find(objs, 'Deployment', 'stringsvc-backend').spec.selector);
+  });
+
+  test('the alerts and the dashboard query metrics a running frontend and backend really export', { timeout: 60_000 }, async () => {
+    const objs = await render(['--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile('monitoring', monitoringOn)]);
+    const rules: string[] = find(objs, 'PrometheusRule', 'stringsvc').spec.groups[0].rules.map((r: any) => r.expr);
+    const dashboard = JSON.parse(find(objs, 'ConfigMap', 'stringsvc-dashboard')['data']['stringsvc.json']);
+    const prefix = dashboard.templating.list.find((v: any) => v.name === 'prefix').query as string;
+    const panels: string[] = dashboard.panels.flatMap((p: any) => p.targets.map((t: any) => (t.expr as string).replaceAll('${prefix}', prefix)));
+    const used = new Set([...rules, ...panels].flatMap((e) => [...e.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)\{/g)].map((m) => m[1]!)));
+    used.delete('up'); // Prometheus' own per-target series
+
+    const backend = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--request-log=false']);
+    const frontend = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--request-log=false', `--proxy=${backend.addr}`]);
+    try {
+      await fetch(`${frontend.url}/uppercase`, { method: 'POST', body: '{"s":"hello"}' });
+      const exported = new Set([...(await (await fetch(`${frontend.url}/metrics`)).text()).matchAll(/^# TYPE (\S+) (\S+)$/gm)].flatMap((m) =>
+        m[2] === 'histogram' ? [`${m[1]}_bucket`, `${m[1]}_sum`, `${m[1]}_count`] : [m[1]!]));
+      assert.ok(used.size >= 7, [...used].join());
+      for (const name of used) assert.ok(exported.has(name), `${name} is queried but the frontend does not export it`);
+    } finally {
+      await frontend.stop();
+      await backend.stop();
+    }
+  });
+
+  test('the schema rejects bad values with a message naming the field', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'frontend.discovery=dns'], /\/frontend\/discovery.*one of 'endpointslices', 'endpoints'/],
+      [['--set', 'backend.replicaCount=-1'], /\/backend\/replicaCount.*minimum/],
+      [['--set', 'replicas=3'], /additional properties 'replicas' not allowed/],
+      [['--set', 'logLevel=loud'], /\/logLevel.*one of/],
+      [['--set', 'shutdown.graceSeconds=ten'], /\/shutdown\/graceSeconds.*want integer/],
+      [['--set', 'containerPort=80'], /\/containerPort.*minimum/],
+      [['--set', 'metrics.serviceMonitor.interval=soon'], /\/metrics\/serviceMonitor\/interval/],
+      [['--set', 'image.pullPolicy=Sometimes'], /\/image\/pullPolicy/],
+    ];
+    for (const [args, msg] of cases) {
+      const err = await helmFails(['template', 'stringsvc', chart, ...args]);
+      assert.match(err, /values don't meet the specifications of the schema/, args.join(' '));
+      assert.match(err, msg, args.join(' '));
+    }
+  });
+});
+
+/** Opens a watch and resolves with the type of its first event, or rejects with the watch's error. */
+async function firstWatchEvent(kc: KubeConfig, path: string, labelSelector: string): Promise<string> {
+  let abort: AbortController | undefined;
+  try {
+    return await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no event on ${path} within 10s`)), 10_000);
+      const onEvent = (phase: string) => {
+        clearTimeout(timer);
+        resolve(phase);
+      };
+      const onDone = (err: unknown) => {
+        clearTimeout(timer);
+        reject(err ?? new Error('watch ended'));
+      };
+      new Watch(kc).watch(path, { labelSelector }, onEvent, onDone).then((a) => (abort = a), reject);
+    });
+  } finally {
+    abort?.abort();
+  }
+}
+
+describe('helm chart on a real apiserver', { skip }, () => {
+  let cp: ControlPlane;
+  let core: CoreV1Api;
+
+  before(async () => {
+    cp = await startControlPlane();
+    helmBin = cp.binaries.helm;
+    core = cp.kc.makeApiClient(CoreV1Api);
+    await cp.installCrds(['servicemonitors', 'prometheusrules']);
+  });
+  after(async () => {
+    await cp?.stop();
+  });
+
+  async function kubectl(args: string[]): Promise<string> {
+    const { stdout } = await promisify(execFile)(cp.binaries.kubectl, ['--kubeconfig', cp.kubeconfigPath, ...args], { maxBuffer: 64 << 20 });
+    return stdout;
+  }
+
+  test('helm template output is accepted by a server-side dry run', async () => {
+    await cp.createNamespace('dryrun', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    for (const [name, values] of [['defaults', {}], ['monitoring', monitoringOn], ['non-default', nonDefault]] as const) {
+      const { stdout } = await helm([
+        'template', 'stringsvc', chart, '--namespace', 'dryrun', '--kube-version', kubeVersion,
+        '--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile(name, values),
+      ]);
+      const file = join(work, `${name}.rendered.yaml`);
+      writeFileSync(file, stdout);
+      const docs = parseAllDocuments(stdout).filter((d) => d.toJS());
+      const out = await kubectl(['apply', '--server-side', '--dry-run=server', '--namespace', 'dryrun', '-f', file]);
+      assert.equal(out.trim().split('\n').filter((l) => l.includes('(server dry run)')).length, docs.length, `${name}:\n${out}`);
+    }
+  });
+
+  test('helm install into a restricted namespace creates every object, and the pods are admitted', { timeout: 120_000 }, async () => {
+    await cp.createNamespace('demo', { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
+    // The namespace really enforces: a default (non-restricted) pod is refused.
+    await assert.rejects(
+      core.createNamespacedPod({ namespace: 'demo', body: { metadata: { name: 'loose' }, spec: { containers: [{ name: 'c', image: 'x' }] } } }),
+      (err: unknown) => err instanceof ApiException && err.code === 403 && String(err.body).includes('violates PodSecurity'),
+    );
+    const { stdout: notes } = await helm(['install', 'stringsvc', chart, '--namespace', 'demo', '-f', valuesFile('monitoring', monitoringOn)], cp.kubeconfigPath);
+    assert.match(notes, /kubectl --namespace demo port-forward service\/stringsvc-frontend 8080:80/);
+    assert.match(notes, /curl -XPOST -d'\{"s":"hello, world"\}' localhost:8080\/uppercase/);
+
+    const { stdout: manifest } = await helm(['get', 'manifest', 'stringsvc', '--namespace', 'demo'], cp.kubeconfigPath);
+    const objs = parseAllDocuments(manifest).map((d) => d.toJS() as Obj).filter(Boolean);
+    assert.deepEqual(objs.map((o) => o.kind).sort(), [
+      'ConfigMap', 'Deployment', 'Deployment', 'NetworkPolicy', 'PodDisruptionBudget', 'PodDisruptionBudget',
+      'PrometheusRule', 'Role', 'RoleBinding', 'Service', 'Service', 'ServiceAccount', 'ServiceMonitor',
+    ]);
+    for (const o of objs) {
+      const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
+      assert.equal((await kubectl(['get', '--namespace', 'demo', `${o.kind.toLowerCase()}${group}/${o.metadata.name}`, '-o', 'name'])).trim() !== '', true);
+    }
+    // Pod Security is enforced when the ReplicaSets create the pods: all of them must get in.
+    const pods = async (component: string) =>
+      (await core.listNamespacedPod({ namespace: 'demo', labelSelector: `app.kubernetes.io/instance=stringsvc,app.kubernetes.io/component=${component}` })).items.length;
+    await waitFor('3 backend and 2 frontend pods', async () => (await pods('backend')) === 3 && (await pods('frontend')) === 2, 90_000, () => '');
+    const events = await core.listNamespacedEvent({ namespace: 'demo' });
+    assert.deepEqual(events.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message), []);
+  });
+
+  test("once the pods run, the backend Service's EndpointSlice offers what the frontend asks for: 3 ready, port http", { timeout: 60_000 }, async () => {
+    // No kubelet: the harness binds the pods and reports them running and ready.
+    await cp.runPendingPods('demo', 'app.kubernetes.io/instance=stringsvc');
+    const discovery = cp.kc.makeApiClient(DiscoveryV1Api);
+    const readyOf = async (service: string) => {
+      const slices = await discovery.listNamespacedEndpointSlice({ namespace: 'demo', labelSelector: `kubernetes.io/service-name=${service}` });
+      return slices.items.map((sl) => ({
+        ports: (sl.ports ?? []).map((p) => `${p.name}:${p.port}`),
+        ready: (sl.endpoints ?? []).filter((e) => e.conditions?.ready).length,
+      }));
+    };
+    await waitFor('backend slice with 3 ready endpoints', async () => (await readyOf('stringsvc-backend'))[0]?.ready === 3, 30_000);
+    assert.deepEqual(await readyOf('stringsvc-backend'), [{ ports: ['http:8080'], ready: 3 }]);
+    await waitFor('frontend slice with 2 ready endpoints', async () => (await readyOf('stringsvc-frontend'))[0]?.ready === 2, 30_000);
+    await waitFor('backend Deployment available', async () => {
+      const d = JSON.parse(await kubectl(['get', '--namespace', 'demo', 'deployment/stringsvc-backend', '-o', 'json'])) as Obj;
+      return d['status']?.availableReplicas === 3;
+    }, 30_000);
+  });
+
+  test("acting as the frontend's ServiceAccount: endpointslices yes; secrets, endpoints and other namespaces no", async () => {
+    const kc: KubeConfig = await cp.kubeConfigFor('demo', 'stringsvc-frontend');
+    const discovery = kc.makeApiClient(DiscoveryV1Api);
+    const asCore = kc.makeApiClient(CoreV1Api);
+    const authz = kc.makeApiClient(AuthorizationV1Api);
+    const forbidden = (err: unknown) => err instanceof ApiException && err.code === 403;
+    const can = async (verb: string, resource: string, group: string, namespace: string) =>
+      (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, group, namespace } } } })).status?.allowed ?? false;
+
+    await discovery.listNamespacedEndpointSlice({ namespace: 'demo', labelSelector: 'kubernetes.io/service-name=stringsvc-backend' });
+    // A real watch, as the frontend runs it: the backend Service's slice arrives as an ADDED event.
+    assert.equal(await firstWatchEvent(kc, '/apis/discovery.k8s.io/v1/namespaces/demo/endpointslices', 'kubernetes.io/service-name=stringsvc-backend'), 'ADDED');
+    await assert.rejects(firstWatchEvent(kc, '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices', ''), /Forbidden|403/);
+    for (const verb of ['get', 'list', 'watch']) assert.equal(await can(verb, 'endpointslices', 'discovery.k8s.io', 'demo'), true, verb);
+    for (const verb of ['create', 'update', 'delete']) assert.equal(await can(verb, 'endpointslices', 'discovery.k8s.io', 'demo'), false, verb);
+    await assert.rejects(asCore.listNamespacedSecret({ namespace: 'demo' }), forbidden);
+    await assert.rejects(asCore.readNamespacedSecret({ namespace: 'demo', name: 'anything' }), forbidden);
+    await assert.rejects(asCore.listNamespacedPod({ namespace: 'demo' }), forbidden);
+    await assert.rejects(asCore.listNamespacedEndpoints({ namespace: 'demo' }), forbidden);
+    await assert.rejects(discovery.listNamespacedEndpointSlice({ namespace: 'default' }), forbidden);
+    await assert.rejects(discovery.listEndpointSliceForAllNamespaces(), forbidden);
+    // The backends' identity (the namespace's default ServiceAccount) has no API access at all.
+    const backendKc = await cp.kubeConfigFor('demo', 'default');
+    await assert.rejects(backendKc.makeApiClient(DiscoveryV1Api).listNamespacedEndpointSlice({ namespace: 'demo' }), forbidden);
+
+    // Legacy mode adds read access to core endpoints, still in this namespace only.
+    await helm(['upgrade', 'stringsvc', chart, '--namespace', 'demo', '--reuse-values', '--set', 'frontend.discovery=endpoints'], cp.kubeconfigPath);
+    await asCore.listNamespacedEndpoints({ namespace: 'demo' });
+    assert.equal(await can('watch', 'endpoints', '', 'demo'), true);
+    await assert.rejects(asCore.listNamespacedEndpoints({ namespace: 'default' }), forbidden);
+    await assert.rejects(asCore.listNamespacedSecret({ namespace: 'demo' }), forbidden);
+    const dep = await kubectl(['get', '--namespace', 'demo', 'deployment/stringsvc-frontend', '-o', 'jsonpath={.spec.template.spec.containers[0].args}']);
+    assert.ok((JSON.parse(dep) as string[]).includes('--discovery=endpoints'), dep);
+  });
+
+  test("the installed ServiceMonitor selects both Services through their port named http", async () => {
+    const custom = cp.kc.makeApiClient(CustomObjectsApi);
+    const sm = (await custom.getNamespacedCustomObject({ group: 'monitoring.coreos.com', version: 'v1', namespace: 'demo', plural: 'servicemonitors', name: 'stringsvc' })) as Obj;
+    const sel = sm.spec.selector as { matchLabels: Record<string, string>; matchExpressions: { key: string; operator: string; values: string[] }[] };
+    const labelSelector = [
+      ...Object.entries(sel.matchLabels).map(([k, v]) => `${k}=${v}`),
+      ...sel.matchExpressions.map((e) => `${e.key} ${e.operator.toLowerCase()} (${e.values.join(',')})`),
+    ].join(',');
+    const services = (await core.listNamespacedService({ namespace: 'demo', labelSelector })).items;
+    assert.deepEqual(services.map((s) => s.metadata?.name).sort(), ['stringsvc-backend', 'stringsvc-frontend']);
+    for (const s of services) assert.ok(s.spec?.ports?.some((p) => p.name === sm.spec.endpoints[0].port), s.metadata?.name);
+  });
+
+  test('helm install with invalid values fails with the schema message and creates nothing', async () => {
+    const err = await helmFails(['install', 'bad', chart, '--namespace', 'demo', '--set', 'frontend.discovery=dns'], cp.kubeconfigPath);
+    assert.match(err, /\/frontend\/discovery.*one of 'endpointslices', 'endpoints'/);
+    const status = await helmFails(['status', 'bad', '--namespace', 'demo'], cp.kubeconfigPath);
+    assert.match(status, /not found/);
+  });
+});
