@@ -1,0 +1,145 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+
+/** A free TCP port on 127.0.0.1 (bind to 0, read it back, release it). */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Process groups and dirs to clean up synchronously if this process exits without stop(). */
+const live = new Set<number>();
+const tempDirs = new Set<string>();
+let reaperIn: Writable | undefined;
+
+process.on('exit', () => {
+  for (const g of live) killGroup(g, 'SIGKILL');
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+
+function killGroup(pgid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, sig);
+  } catch {
+    // Already gone.
+  }
+}
+
+/** Starts the reaper sidecar once; it cleans up even when this process is SIGKILLed. */
+function reaper(): Writable {
+  if (reaperIn) return reaperIn;
+  const script = join(dirname(fileURLToPath(import.meta.url)), 'reaper.ts');
+  const child = spawn(process.execPath, [script], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  child.unref();
+  const stdin = child.stdin;
+  if (!stdin) throw new Error('reaper has no stdin');
+  // The pipe must not keep this process alive: its closing is the reaper's signal.
+  (stdin as unknown as { unref?: () => void }).unref?.();
+  reaperIn = stdin;
+  return stdin;
+}
+
+/** Registers a temp dir for removal on exit, by us or by the reaper. */
+export function trackDir(dir: string): void {
+  tempDirs.add(dir);
+  reaper().write(`dir ${dir}\n`);
+}
+
+/** Forgets a temp dir after it has been removed. */
+export function untrackDir(dir: string): void {
+  tempDirs.delete(dir);
+}
+
+/** A child in its own process group, logging to a file. */
+export interface Proc {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves once the process has exited. */
+  readonly exited: Promise<void>;
+  /** True after exit. */
+  done(): boolean;
+  /** SIGTERM the group, SIGKILL after `graceMs`, resolve on exit. */
+  stop(graceMs?: number): Promise<void>;
+  /** The last part of the log, for error messages. */
+  logTail(): string;
+}
+
+/** Spawns `bin` detached (own process group) so stop() can kill everything it forked. */
+export function startProc(name: string, bin: string, args: string[], logFile: string): Proc {
+  const fd = openSync(logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`failed to start ${name} (${bin})`);
+  live.add(pid);
+  reaper().write(`pgid ${pid}\n`);
+  let exited = false;
+  const exitedP = new Promise<void>((resolve) =>
+    child.on('exit', () => {
+      exited = true;
+      live.delete(pid);
+      reaperIn?.write(`unpgid ${pid}\n`);
+      resolve();
+    }),
+  );
+  const logTail = (): string => {
+    try {
+      return readFileSync(logFile, 'utf8').slice(-3000);
+    } catch {
+      return '';
+    }
+  };
+  return {
+    name,
+    pid,
+    logFile,
+    exited: exitedP,
+    done: () => exited,
+    logTail,
+    async stop(graceMs = 10_000) {
+      if (exited) return;
+      killGroup(pid, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+      await exitedP;
+      clearTimeout(timer);
+      // Children of the leader (none expected) go with the group.
+      killGroup(pid, 'SIGKILL');
+    },
+  };
+}
+
+/** Thrown by a waitFor check to stop waiting at once, e.g. when the awaited process has exited. */
+export class GaveUp extends Error {
+  override name = 'GaveUp';
+}
+
+/** Polls `check` until it returns true, failing with `describe()` after `timeoutMs`. */
+export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, describe: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      if (await check()) return;
+    } catch (err) {
+      if (err instanceof GaveUp) throw new Error(`${what}: ${err.message}\n${describe()}`);
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${describe()}`);
+}

@@ -1,0 +1,29 @@
+// Reaper: a tiny detached sidecar that outlives its parent by design. The parent writes
+// `pgid <n>`, `unpgid <n>` and `dir <path>` lines to our stdin; when stdin closes (the
+// parent stopped, crashed, or was SIGKILLed by a test-runner timeout) we kill every
+// process group still registered and remove the dirs, so no etcd/apiserver survives.
+import { rmSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+
+const groups = new Set<number>();
+const dirs = new Set<string>();
+
+createInterface({ input: process.stdin }).on('line', (line) => {
+  const [cmd, ...rest] = line.split(' ');
+  const arg = rest.join(' ');
+  if (cmd === 'pgid') groups.add(Number(arg));
+  else if (cmd === 'unpgid') groups.delete(Number(arg));
+  else if (cmd === 'dir') dirs.add(arg);
+});
+
+process.stdin.on('close', () => {
+  for (const g of groups) {
+    try {
+      process.kill(-g, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  process.exit(0);
+});
