@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { bool, bytes, durationMs, isUsageError, listenAddress, parseFlags, positiveNumber, UsageError } from '../kit/cli.ts';
 import { background } from '../kit/context.ts';
@@ -14,7 +13,6 @@ import { addressOf, listen } from '../kit/transport/http/listen.ts';
 import { makeAddEndpoint, type AddRequest, type AddResponse } from '../countersvc/endpoints.ts';
 import { Expvar, publishProcessVars } from '../countersvc/expvar.ts';
 import { instrumentingMiddleware } from '../countersvc/instrumenting.ts';
-import { kubernetesStore } from '../countersvc/kubernetes-store.ts';
 import { loggingMiddleware } from '../countersvc/logging.ts';
 import { memoryStore } from '../countersvc/memory-store.ts';
 import { resolveNamespace } from '../countersvc/namespace.ts';
@@ -68,6 +66,9 @@ async function main(): Promise<void> {
 
   let store: Store;
   if (f.store === 'kubernetes') {
+    // Loaded only when used: the client library triples start-up time.
+    const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
+    const { kubernetesStore } = await import('../countersvc/kubernetes-store.ts');
     const kc = new KubeConfig();
     if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
     else kc.loadFromDefault();
