@@ -7,10 +7,9 @@ import { background } from '../kit/context.ts';
 import { createApp } from '../kit/transport/http/app.ts';
 import { addressOf, listen } from '../kit/transport/http/listen.ts';
 import { onSignals } from '../kit/lifecycle.ts';
-import { newStringService, type StringService } from '../stringsvc/service.ts';
-import { loggingMiddleware } from '../stringsvc/logging.ts';
-import { instrumentingMiddleware } from '../stringsvc/instrumenting.ts';
+import { buildService } from '../stringsvc/build.ts';
 import { makeEndpoints } from '../stringsvc/endpoints.ts';
+import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { makeRoutes } from '../stringsvc/transport.ts';
 
 const flags = {
@@ -25,6 +24,7 @@ const flags = {
   'keep-alive-timeout': { default: '5s', help: 'Idle time before a keep-alive connection is closed.' },
   grace: { default: '10s', help: 'On SIGTERM, time in-flight requests get to finish.' },
   'shutdown-delay': { default: '0s', help: 'On SIGTERM, time to keep serving while unready, before draining.' },
+  ...proxyFlags,
 };
 
 async function main(): Promise<void> {
@@ -37,21 +37,20 @@ async function main(): Promise<void> {
   if (!isLevel(f['log-level'])) throw new UsageError(`--log-level: "${f['log-level']}" is not a log level`);
   const addr = listenAddress('listen', f.listen);
   const requestLog = bool('request-log', f['request-log']);
+  const proxy = proxyConfig(f);
   const logger = newLogger(f['log-level'], { listen: f.listen });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const readiness = new Readiness();
 
-  let svc: StringService = newStringService();
-  if (requestLog) svc = loggingMiddleware()(svc);
-  svc = instrumentingMiddleware({ registry, prefix: f['metrics-prefix'] })(svc);
+  const built = buildService({ proxy, registry, logger, requestLog, metricsPrefix: f['metrics-prefix'] });
 
   const app = createApp({
     logger,
     registry,
     readiness,
-    routes: makeRoutes(makeEndpoints(svc)),
+    routes: makeRoutes(makeEndpoints(built.svc), { classify: built.classify }),
     bodyLimitBytes: bytes('body-limit', f['body-limit']),
     handlerTimeoutMs: durationMs('handler-timeout', f['handler-timeout']),
     accessLog: requestLog,
@@ -62,7 +61,6 @@ async function main(): Promise<void> {
     requestTimeoutMs: durationMs('request-timeout', f['request-timeout']),
     keepAliveTimeoutMs: durationMs('keep-alive-timeout', f['keep-alive-timeout']),
   });
-  logger.info({ proxy_to: 'none' }, 'proxying');
   logger.info({ addr: addressOf(server) }, 'HTTP');
   onSignals({
     servers: [server],
@@ -70,6 +68,7 @@ async function main(): Promise<void> {
     logger: background(logger).logger,
     graceMs: durationMs('grace', f.grace),
     delayMs: durationMs('shutdown-delay', f['shutdown-delay']),
+    onClosed: built.close,
   });
 }
 

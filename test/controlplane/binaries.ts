@@ -1,7 +1,8 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const toolsDir = join(dirname(fileURLToPath(import.meta.url)), 'tools');
@@ -207,15 +208,23 @@ export async function ensureBinaries(): Promise<Binaries> {
   };
 }
 
-/** One folder holding the three server binaries; symlinks them together when they come from different places. */
+/** One folder holding the three server binaries under their usual names; symlinks them together when they don't already share one. */
 function assetsDir(b: Record<Name, string>): string {
-  const servers = [b['etcd'], b['kube-apiserver'], b['kube-controller-manager']];
-  const dirs = new Set(servers.map((p) => dirname(p)));
+  const servers = ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const;
+  const dirs = new Set(servers.map((n) => dirname(b[n])));
   const [only] = dirs;
-  if (dirs.size === 1 && only) return only;
-  const linked = join(cacheDir(), 'assets');
-  rmSync(linked, { recursive: true, force: true });
-  mkdirSync(linked, { recursive: true });
-  for (const n of ['etcd', 'kube-apiserver', 'kube-controller-manager'] as const) symlinkSync(b[n], join(linked, n));
+  if (dirs.size === 1 && only && servers.every((n) => basename(b[n]) === n)) return only;
+  // Keyed by the sources, and built aside then renamed, so concurrent test files agree on one folder.
+  const key = createHash('sha256').update(servers.map((n) => b[n]).join('\0')).digest('hex').slice(0, 12);
+  const linked = join(cacheDir(), `assets-${key}`);
+  if (existsSync(linked)) return linked;
+  const stage = `${linked}.${process.pid}`;
+  mkdirSync(stage, { recursive: true });
+  for (const n of servers) symlinkSync(b[n], join(stage, n));
+  try {
+    renameSync(stage, linked);
+  } catch {
+    rmSync(stage, { recursive: true, force: true });
+  }
   return linked;
 }

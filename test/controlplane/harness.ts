@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -24,7 +24,8 @@ export const fakeNodeName = 'fake-node';
 
 /**
  * Controllers the controller-manager runs: enough for discovery (endpoints, slices), ServiceAccount
- * tokens, namespace deletion and Deployments/ReplicaSets from the chart. Node lifecycle stays off
+ * tokens, the aggregated admin/edit/view ClusterRoles, namespace deletion and Deployments/ReplicaSets
+ * from the chart. Node lifecycle stays off
  * so the fake node is never tainted and its pods never evicted.
  */
 export const defaultControllers = [
@@ -40,6 +41,18 @@ export const defaultControllers = [
   'deployment-controller',
   'replicaset-controller',
 ];
+
+/**
+ * A non-loopback IPv4 address of this machine. Endpoints and EndpointSlices reject 127.0.0.0/8, so
+ * pods whose backends really serve traffic use this IP, each on its own port (see README-testing.md).
+ */
+export function routableLocalIPv4(): string {
+  for (const addrs of Object.values(networkInterfaces())) {
+    const a = addrs?.find((x) => x.family === 'IPv4' && !x.internal && !x.address.startsWith('169.254.'));
+    if (a) return a.address;
+  }
+  throw new Error('no non-loopback IPv4 address on this machine; backends reachable through EndpointSlices need one');
+}
 
 /** Options for startControlPlane. */
 export interface ControlPlaneOptions {
@@ -85,17 +98,23 @@ export interface ControlPlane {
   createNamespace(name: string, labels?: Record<string, string>): Promise<void>;
   /** Creates a pod on the fake node and gives it a Running status with IP and Ready condition, as a kubelet would. */
   createReadyPod(spec: ReadyPodSpec): Promise<V1Pod>;
+  /**
+   * Plays kubelet for pods created by controllers (e.g. a chart's Deployment): binds each unbound pod
+   * matching the selector to the fake node and gives it a Ready status with the next free 10.244.x.y IP.
+   * Returns the pods it handled; call again for pods created later.
+   */
+  runPendingPods(namespace: string, labelSelector: string): Promise<V1Pod[]>;
   /** Flips the pod's Ready and ContainersReady conditions. */
   setPodReady(namespace: string, name: string, ready: boolean): Promise<void>;
   /** Deletes the pod gracefully; with no kubelet to finish the job it stays terminating (slices show serving+terminating while Ready). */
   markPodTerminating(namespace: string, name: string): Promise<void>;
   /** Removes a pod immediately (grace period 0), also one left terminating. */
   forceDeletePod(namespace: string, name: string): Promise<void>;
-  /** Stops kube-apiserver (etcd and controller-manager keep running). */
+  /** Stops kube-apiserver: SIGTERM, SIGKILL after 2s (etcd and controller-manager keep running). */
   stopApiserver(): Promise<void>;
   /** Starts kube-apiserver again on the same port with the same etcd and certs, waiting for /readyz. */
   startApiserver(): Promise<void>;
-  /** Compacts etcd to its current revision (returned), so older resourceVersions are gone (410). */
+  /** Compacts etcd to its current revision (returned): lists at an older resourceVersion and watches from one at least two writes back get 410 (with watchCache: false). */
   compactEtcd(): Promise<number>;
   /** Installs CRDs by plural name (e.g. 'servicemonitors') from ../shared/kubernetes/crds and waits until Established. */
   installCrds(names: string[]): Promise<void>;
@@ -278,6 +297,17 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       }
     };
 
+    let podIpCounter = 0;
+    const nextPodIp = (): string => {
+      podIpCounter++;
+      return `10.244.${200 + (podIpCounter >> 8)}.${podIpCounter & 255}`;
+    };
+    const runningStatus = (pod: V1Pod, ip: string, ready: boolean): void => {
+      const status = (pod.status ??= {});
+      Object.assign(status, { phase: 'Running', hostIP: '127.0.0.1', podIP: ip, podIPs: [{ ip }], startTime: new Date() });
+      setReady(pod, ready);
+    };
+
     return {
       kubeconfigPath,
       kc,
@@ -313,11 +343,20 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
             },
           },
         });
-        return updateStatus(s.namespace, s.name, (pod) => {
-          const status = (pod.status ??= {});
-          Object.assign(status, { phase: 'Running', hostIP: '127.0.0.1', podIP: s.ip, podIPs: [{ ip: s.ip }], startTime: new Date() });
-          setReady(pod, s.ready ?? true);
-        });
+        return updateStatus(s.namespace, s.name, (pod) => runningStatus(pod, s.ip, s.ready ?? true));
+      },
+      async runPendingPods(namespace, labelSelector) {
+        const pods = await core.listNamespacedPod({ namespace, labelSelector });
+        const done: V1Pod[] = [];
+        for (const p of pods.items) {
+          const name = p.metadata?.name ?? '';
+          if (p.spec?.nodeName || p.metadata?.deletionTimestamp) continue;
+          // The Binding subresource is what the scheduler uses; spec.nodeName is immutable otherwise.
+          await core.createNamespacedBinding({ namespace, body: { metadata: { name }, target: { kind: 'Node', name: fakeNodeName } } });
+          const ip = nextPodIp();
+          done.push(await updateStatus(namespace, name, (pod) => runningStatus(pod, ip, true)));
+        }
+        return done;
       },
       async setPodReady(namespace, name, ready) {
         await updateStatus(namespace, name, (pod) => setReady(pod, ready));
@@ -329,7 +368,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
       },
       async stopApiserver() {
-        await procs.apiserver?.stop();
+        // Graceful shutdown waits ~10s for the controller-manager's watches; tests want a quick outage.
+        await procs.apiserver?.stop(2000);
       },
       async startApiserver() {
         if (procs.apiserver && !procs.apiserver.done()) return;

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { ApiException, CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
-import { type ControlPlane, startControlPlane } from './harness.ts';
+import { type ControlPlane, routableLocalIPv4, startControlPlane } from './harness.ts';
 import { waitFor } from './procs.ts';
 import { controlPlaneSkip } from './require.ts';
 
@@ -73,9 +73,29 @@ describe('control plane smoke', { skip: controlPlaneSkip() }, () => {
     await assert.rejects(asSa.listNamespacedPod({ namespace: ns }), (err: unknown) => err instanceof ApiException && err.code === 403);
   });
 
+  test('pods sharing this host\'s IP on distinct ports get one slice each (how real backends are routed)', async () => {
+    const core = cp.kc.makeApiClient(CoreV1Api);
+    const hostIp = routableLocalIPv4();
+    await core.createNamespacedService({
+      namespace: ns,
+      body: { metadata: { name: 'real' }, spec: { selector: { app: 'real' }, ports: [{ port: 80, targetPort: 'http' }] } },
+    });
+    for (const port of [18081, 18082]) {
+      await cp.createReadyPod({ namespace: ns, name: `real-${port}`, labels: { app: 'real' }, ip: hostIp, ports: [{ name: 'http', containerPort: port }] });
+    }
+    const discovery = cp.kc.makeApiClient(DiscoveryV1Api);
+    let targets: string[] = [];
+    await waitFor('one slice per backend port', async () => {
+      const list = await discovery.listNamespacedEndpointSlice({ namespace: ns, labelSelector: 'kubernetes.io/service-name=real' });
+      targets = list.items.flatMap((s) => (s.endpoints ?? []).flatMap((e) => e.addresses.map((a) => `${a}:${s.ports?.[0]?.port}`))).sort();
+      return targets.length === 2;
+    }, 30_000);
+    assert.deepEqual(targets, [`${hostIp}:18081`, `${hostIp}:18082`]);
+  });
+
   test('kubectl works against the admin kubeconfig', async () => {
     const { stdout } = await promisify(execFile)(cp.binaries.kubectl, ['--kubeconfig', cp.kubeconfigPath, 'get', 'pods', '-n', ns, '-o', 'name']);
-    assert.deepEqual(stdout.trim().split('\n').sort(), ['pod/web-0', 'pod/web-1']);
+    assert.deepEqual(stdout.trim().split('\n').sort(), ['pod/real-18081', 'pod/real-18082', 'pod/web-0', 'pod/web-1']);
   });
 
   test('stop() leaves no process behind', async () => {

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench [section…]` runs the benchmark sections (all by default), prints their figures
+ * and merges them into `bench/results/latest.json`. Targets are ratios against peers measured
+ * in the same run, never absolute numbers: the machine is shared and noisy.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
+import { backendBench } from './backend.ts';
+
+const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
+  backend: backendBench,
+};
+
+const env = process.env;
+const twoCores = availableParallelism() >= 2;
+const config: BenchConfig = {
+  rounds: Number(env.BENCH_ROUNDS ?? 5),
+  durationS: Number(env.BENCH_DURATION_S ?? 5),
+  warmupS: Number(env.BENCH_WARMUP_S ?? 1),
+  connections: Number(env.BENCH_CONNECTIONS ?? 50),
+  serverCpus: env.BENCH_SERVER_CPUS ?? '0',
+  loadCpus: env.BENCH_LOAD_CPUS ?? (twoCores ? '1' : '0'),
+  log: (line) => process.stderr.write(`${line}\n`),
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted) if (!sections[name]) throw new Error(`unknown bench section "${name}"; have ${Object.keys(sections).join(', ')}`);
+const file = `${repoRoot}bench/results/latest.json`;
+const results: Figures = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Figures) : {};
+for (const name of wanted.length ? wanted : Object.keys(sections)) {
+  const figures = await sections[name]!(config);
+  Object.assign(results, figures);
+  writeFileSync(file, JSON.stringify(results, Object.keys(results).sort(), 2) + '\n');
+  console.log(`\n${name}`);
+  console.table(figures);
+}

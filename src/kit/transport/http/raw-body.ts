@@ -1,0 +1,46 @@
+import type { RequestHandler } from 'express';
+import { HttpError } from './errors.ts';
+
+/**
+ * rawBody buffers the request body into `req.body` as bytes, refusing more than `limitBytes`
+ * with 413 — up front from Content-Length when given, else as soon as the stream passes it.
+ * It replaces `express.raw`, whose content-type sniffing and generic stream plumbing cost a
+ * tenth of a small request's CPU time; we need neither, as we parse JSON whatever the type.
+ */
+export function rawBody(limitBytes: number): RequestHandler {
+  return (req, _res, next) => {
+    const declared = req.headers['content-length'];
+    if (declared === undefined && req.headers['transfer-encoding'] === undefined) return next();
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding !== 'identity') return next(new HttpError(415, `unsupported Content-Encoding "${encoding}"`));
+    if (declared !== undefined && Number(declared) > limitBytes) return next(tooLarge(limitBytes));
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (err?: HttpError) => {
+      if (done) return;
+      done = true;
+      req.off('data', onData);
+      if (err) {
+        req.resume(); // discard the rest so the connection can still answer
+        return next(err);
+      }
+      req.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      next();
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limitBytes) finish(tooLarge(limitBytes));
+      else chunks.push(chunk);
+    };
+    req.on('data', onData);
+    req.once('end', () => finish());
+    req.once('aborted', () => finish(new HttpError(400, 'request body aborted by the client')));
+    req.once('error', () => finish(new HttpError(400, 'request body could not be read')));
+  };
+}
+
+function tooLarge(limitBytes: number): HttpError {
+  return new HttpError(413, `request body exceeds the ${limitBytes}-byte limit`);
+}

@@ -1,0 +1,57 @@
+import type { Registry } from 'prom-client';
+import type { Logger } from '../kit/context.ts';
+import { FixedInstancer } from '../kit/sd/instancer.ts';
+import { uppercaseEndpoint } from './client.ts';
+import { instrumentingMiddleware } from './instrumenting.ts';
+import { loggingMiddleware } from './logging.ts';
+import type { ProxyConfig } from './proxy-flags.ts';
+import { proxyingMiddleware } from './proxying.ts';
+import { newStringService, type StringService } from './service.ts';
+import type { UpstreamFailure } from './transport.ts';
+import { upstreamFailure } from './upstream-status.ts';
+import { upstreamMetrics } from './upstream-metrics.ts';
+
+/** BuildOptions is what the process hands over after reading its flags. */
+export interface BuildOptions {
+  proxy: ProxyConfig;
+  registry: Registry;
+  logger: Logger;
+  requestLog: boolean;
+  metricsPrefix: string;
+}
+
+/** Built is the service onion plus what the transport and shutdown need from it. */
+export interface Built {
+  svc: StringService;
+  /** classify maps infrastructure errors to a status (the backend never has any). */
+  classify: (err: unknown) => UpstreamFailure | undefined;
+  /** close releases upstream pools; call it once the server has drained. */
+  close(): void;
+}
+
+/**
+ * buildService assembles stringsvc3's onion, innermost first: the service, the proxying
+ * middleware when `--proxy` names instances, then logging and instrumenting — so the
+ * frontend's log lines and metrics cover the remote call, as in the seed.
+ */
+export function buildService(options: BuildOptions): Built {
+  const { proxy, registry, logger } = options;
+  let svc = newStringService();
+  let close = () => {};
+  if (proxy.instances.length === 0) {
+    logger.info({ proxy_to: 'none' }, 'proxying');
+  } else {
+    const uppercase = uppercaseEndpoint({
+      instancer: new FixedInstancer(proxy.instances),
+      resilience: proxy.resilience,
+      observer: upstreamMetrics({ registry, onError: (err) => logger.warn({ err }, 'upstream discovery') }),
+    });
+    svc = proxyingMiddleware(uppercase.endpoint)(svc);
+    close = uppercase.close;
+    // The seed prints Go's `fmt.Sprint` of the list.
+    logger.info({ proxy_to: `[${proxy.instances.join(' ')}]` }, 'proxying');
+  }
+  if (options.requestLog) svc = loggingMiddleware()(svc);
+  svc = instrumentingMiddleware({ registry, prefix: options.metricsPrefix })(svc);
+  return { svc, classify: upstreamFailure, close };
+}

@@ -1,0 +1,29 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BrokenCircuitError } from '../kit/circuitbreaker/breaker.ts';
+import { NoEndpointsError, NoHealthyEndpointsError } from '../kit/lb/balancer.ts';
+import { RetryError } from '../kit/lb/retry.ts';
+import { RateLimitedError } from '../kit/ratelimit/limiter.ts';
+import { UpstreamError } from '../kit/transport/http/client.ts';
+import { upstreamFailure } from './upstream-status.ts';
+
+function failed(errors: unknown[], deadlineExceeded = false): RetryError {
+  return new RetryError(errors.map((error, i) => ({ attempt: i + 1, instance: 'a:1', error })), { deadlineExceeded, budgetExhausted: false });
+}
+
+test('maps each failure category to its status and a fixed message', () => {
+  const cases: Array<[unknown, number, string]> = [
+    [failed([new NoEndpointsError()]), 503, 'no upstream endpoints available'],
+    [failed([new NoHealthyEndpointsError(['a:1'])]), 503, 'every upstream circuit breaker is open'],
+    [failed([new UpstreamError('unreachable', 'a:1', 'ECONNREFUSED'), new BrokenCircuitError()]), 503, 'no upstream instance reachable'],
+    [failed([new UpstreamError('timeout', 'a:1', 'timed out')], true), 504, 'upstream deadline exceeded'],
+    [failed([new RateLimitedError(), new RateLimitedError()]), 429, 'rate limit exceeded on every upstream instance'],
+    [failed([new UpstreamError('bad_response', 'a:1', 'HTTP 500', { status: 500 })]), 502, 'bad upstream response'],
+  ];
+  for (const [err, status, message] of cases) assert.deepEqual(upstreamFailure(err), { status, message });
+});
+
+test('leaves errors that are not upstream failures alone (500 by default)', () => {
+  assert.equal(upstreamFailure(new Error('bug')), undefined);
+  assert.equal(upstreamFailure(failed([new TypeError('bug')])), undefined);
+});

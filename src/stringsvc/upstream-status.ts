@@ -1,0 +1,32 @@
+import { classify } from '../kit/lb/classify.ts';
+import { isNoEndpointsError, isNoHealthyEndpointsError } from '../kit/lb/balancer.ts';
+import { isRetryError } from '../kit/lb/retry.ts';
+import type { UpstreamFailure } from './transport.ts';
+
+/**
+ * upstreamFailure answers the frontend's infrastructure errors: 504 when the deadline
+ * ran out, 429 when every attempt was rate-limited, 502 when an instance answered
+ * badly, 503 when nothing could answer (no endpoints, breakers open, unreachable).
+ * The message is short and fixed per cause; the attempts' detail goes to the log.
+ */
+export function upstreamFailure(err: unknown): UpstreamFailure | undefined {
+  switch (classify(err)) {
+    case 'deadline':
+      return { status: 504, message: 'upstream deadline exceeded' };
+    case 'rate_limited':
+      return { status: 429, message: 'rate limit exceeded on every upstream instance' };
+    case 'bad_upstream':
+      return { status: 502, message: 'bad upstream response' };
+    case 'unavailable':
+      return { status: 503, message: unavailableMessage(err) };
+    default:
+      return undefined;
+  }
+}
+
+function unavailableMessage(err: unknown): string {
+  const last = isRetryError(err) ? err.attempts.at(-1)?.error : err;
+  if (isNoEndpointsError(last)) return 'no upstream endpoints available';
+  if (isNoHealthyEndpointsError(last)) return 'every upstream circuit breaker is open';
+  return 'no upstream instance reachable';
+}
