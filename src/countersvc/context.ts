@@ -8,9 +8,21 @@ export interface PathContext extends Context {
   readonly path: string;
 }
 
-/** withPath derives a PathContext; the transport calls it before the endpoint runs. */
+/**
+ * withPath derives a PathContext; the transport calls it before the endpoint runs. The signal
+ * is delegated, not copied: the HTTP context builds it lazily behind a getter.
+ */
 export function withPath(ctx: Context, path: string): PathContext {
-  return { ...ctx, path };
+  return {
+    requestId: ctx.requestId,
+    logger: ctx.logger,
+    deadline: ctx.deadline,
+    ...(ctx.traceparent !== undefined ? { traceparent: ctx.traceparent } : {}),
+    get signal() {
+      return ctx.signal;
+    },
+    path,
+  };
 }
 
 /** pathOf reads the path a context carries, or '' when the call did not come over HTTP. */
