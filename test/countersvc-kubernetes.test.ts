@@ -37,12 +37,12 @@ describe('countersvc --store=kubernetes on a real control plane', { skip: contro
   const running: Running[] = [];
 
   /** start runs a counter process as the ServiceAccount, so the Role is exercised for real. */
-  const start = async (): Promise<Running> => {
+  const start = async (asKubeconfig = kubeconfig): Promise<Running> => {
     const svc = await startBuilt(
       'countersvc',
       ['--listen=127.0.0.1:0', '--store=kubernetes', `--configmap=${configMap}`, '--rate=100000', '--burst=100000', '--request-log=false'],
       // The namespace comes from the kubeconfig context; never from a pod we might run in.
-      { KUBECONFIG: kubeconfig, KUBERNETES_SERVICE_HOST: '', POD_NAMESPACE: '' },
+      { KUBECONFIG: asKubeconfig, KUBERNETES_SERVICE_HOST: '', POD_NAMESPACE: '' },
     );
     running.push(svc);
     return svc;
@@ -118,5 +118,14 @@ describe('countersvc --store=kubernetes on a real control plane', { skip: contro
     const asSa = (await cp.kubeConfigFor(ns, sa)).makeApiClient(CoreV1Api);
     await assert.rejects(asSa.readNamespacedConfigMap({ namespace: ns, name: 'other' }), (e: unknown) => e instanceof ApiException && e.code === 403);
     await assert.rejects(asSa.listNamespacedConfigMap({ namespace: ns }), (e: unknown) => e instanceof ApiException && e.code === 403);
+  });
+
+  test("without the Role, start-up fails with exit 1 and the API server's reason", async () => {
+    const core = cp.kc.makeApiClient(CoreV1Api);
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'nobody' } } });
+    await assert.rejects(
+      start(await cp.kubeconfigFileFor(ns, 'nobody')),
+      /exited 1 before listening: countersvc: cannot use ConfigMap counter\/countersvc: kubernetes API: HTTP 403: configmaps "countersvc" is forbidden/,
+    );
   });
 });

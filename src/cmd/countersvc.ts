@@ -23,6 +23,11 @@ import { makeRoutes } from '../countersvc/transport.ts';
 // Platforms like the article's Heroku say which port to bind through PORT.
 const port = process.env['PORT'];
 
+/** StartupError is a failure to reach what the process depends on: one line on stderr, exit 1. */
+class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
 const flags = {
   listen: { default: port ? `:${port}` : ':8080', help: 'HTTP listen address (default :$PORT when PORT is set).' },
   rate: { default: '0.5', help: 'Adds allowed per second (token bucket refill), as the article: 1 every 2s.' },
@@ -83,7 +88,9 @@ async function main(): Promise<void> {
       onCommit: () => writes.inc(),
     });
     // Create or read the ConfigMap now, so RBAC or connection mistakes show at startup.
-    const total = await store.add(0);
+    const total = await store.add(0).catch((err: unknown) => {
+      throw new StartupError(`cannot use ConfigMap ${namespace}/${f.configmap}: ${(err as Error).message}`, { cause: err });
+    });
     logger.info({ store: 'kubernetes', namespace, configmap: f.configmap, total }, 'store');
   } else {
     store = memoryStore();
@@ -128,6 +135,10 @@ main().catch((err: unknown) => {
   if (isUsageError(err)) {
     process.stderr.write(`countersvc: ${err.message}\nRun 'countersvc --help' for usage.\n`);
     process.exit(2);
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`countersvc: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`countersvc: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

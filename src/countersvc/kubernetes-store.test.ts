@@ -179,3 +179,28 @@ test('default backoff is jittered, doubling from 5ms and capped at 250ms', () =>
     assert.ok(d >= 0 && d <= Math.min(250, 5 * 2 ** (n - 1)), `attempt ${n}: ${d}`);
   }
 });
+
+test('a hung API call fails its batch with StoreUnavailableError after callTimeoutMs, and later adds go on', async () => {
+  let hang = true;
+  const fake = fakeConfigMaps();
+  const api: ConfigMapApi = {
+    ...fake.api,
+    replaceNamespacedConfigMap: (p) => (hang ? new Promise(() => {}) : fake.api.replaceNamespacedConfigMap(p)),
+  };
+  const store = kubernetesStore({ ...fast, api, callTimeoutMs: 20 });
+  await assert.rejects(store.add(1), (e) => isStoreUnavailableError(e) && /replace timed out after 20ms/.test(e.message));
+  hang = false;
+  assert.equal(await store.add(2), 2);
+});
+
+test("API failures carry the server's Status message", async () => {
+  const status = JSON.stringify({ kind: 'Status', message: 'configmaps "counter" is forbidden: User "system:serviceaccount:ns:x" cannot get resource "configmaps"', code: 403 });
+  const api: ConfigMapApi = {
+    ...fakeConfigMaps().api,
+    readNamespacedConfigMap: async () => {
+      throw new ApiException(403, 'Forbidden', status, {});
+    },
+  };
+  const store = kubernetesStore({ ...fast, api });
+  await assert.rejects(store.add(1), (e) => isStoreUnavailableError(e) && /HTTP 403: configmaps "counter" is forbidden/.test(e.message));
+});

@@ -16,6 +16,8 @@ export interface KubernetesStoreOptions {
   name: string;
   /** Data key holding the total as a decimal string (default `total`). */
   key?: string;
+  /** Time one API call may take (default 10s); past it the batch fails with 503, not retried. */
+  callTimeoutMs?: number;
   /** Attempts per batch before answering 503 (default 50). */
   maxAttempts?: number;
   /** Delay before attempt `n + 1` after `n` conflicts (default: jittered, 5ms doubling, capped at 250ms). */
@@ -69,8 +71,17 @@ export function kubernetesStore(options: KubernetesStoreOptions): Store {
   const { api, namespace, name } = options;
   const key = options.key ?? 'total';
   const maxAttempts = options.maxAttempts ?? 50;
+  const callTimeoutMs = options.callTimeoutMs ?? 10_000;
   const backoffMs = options.backoffMs ?? defaultBackoffMs;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
+  // A hung API server must not hold every later add behind one call forever.
+  const bounded = <T>(what: string, call: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailableError(`kubernetes API: ${what} timed out after ${callTimeoutMs}ms; add not acknowledged`)), callTimeoutMs);
+    });
+    return Promise.race([call, timeout]).finally(() => clearTimeout(timer));
+  };
   let queue: Pending[] = [];
   let running: Promise<void> | undefined;
   // Last state we wrote or read; saves a GET per write while this replica is the only writer.
@@ -87,21 +98,21 @@ export function kubernetesStore(options: KubernetesStoreOptions): Store {
 
   const read = async (): Promise<Snapshot> => {
     try {
-      const cm = await api.readNamespacedConfigMap({ name, namespace });
+      const cm = await bounded('read', api.readNamespacedConfigMap({ name, namespace }));
       return { configMap: cm, total: totalOf(cm) };
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
     try {
-      const cm = await api.createNamespacedConfigMap({
+      const cm = await bounded('create', api.createNamespacedConfigMap({
         namespace,
         body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'app.kubernetes.io/component': 'counter' } }, data: { [key]: '0' } },
-      });
+      }));
       return { configMap: cm, total: 0 };
     } catch (err) {
       // Another replica created it first: read theirs.
       if (!isConflict(err)) throw err;
-      const cm = await api.readNamespacedConfigMap({ name, namespace });
+      const cm = await bounded('read', api.readNamespacedConfigMap({ name, namespace }));
       return { configMap: cm, total: totalOf(cm) };
     }
   };
@@ -121,7 +132,7 @@ export function kubernetesStore(options: KubernetesStoreOptions): Store {
           }
         });
         const body: V1ConfigMap = { ...base.configMap, data: { ...base.configMap.data, [key]: String(total) } };
-        const written = await api.replaceNamespacedConfigMap({ name, namespace, body });
+        const written = await bounded('replace', api.replaceNamespacedConfigMap({ name, namespace, body }));
         cached = { configMap: written, total };
       } catch (err) {
         cached = undefined;
@@ -168,7 +179,15 @@ export function kubernetesStore(options: KubernetesStoreOptions): Store {
   };
 }
 
+/** describe names an API failure with the server's own Status message when there is one. */
 function describe(err: unknown): string {
-  if (err instanceof ApiException) return `HTTP ${err.code}`;
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof ApiException)) return err instanceof Error ? err.message : String(err);
+  let message: unknown;
+  try {
+    const body: unknown = typeof err.body === 'string' ? JSON.parse(err.body) : err.body;
+    message = (body as { message?: unknown } | null)?.message;
+  } catch {
+    // Not a Status object: the code alone will do.
+  }
+  return typeof message === 'string' ? `HTTP ${err.code}: ${message}` : `HTTP ${err.code}`;
 }
