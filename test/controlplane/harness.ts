@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -41,18 +41,6 @@ export const defaultControllers = [
   'deployment-controller',
   'replicaset-controller',
 ];
-
-/**
- * A non-loopback IPv4 address of this machine. Endpoints and EndpointSlices reject 127.0.0.0/8, so
- * pods whose backends really serve traffic use this IP, each on its own port (see README-testing.md).
- */
-export function routableLocalIPv4(): string {
-  for (const addrs of Object.values(networkInterfaces())) {
-    const a = addrs?.find((x) => x.family === 'IPv4' && !x.internal && !x.address.startsWith('169.254.'));
-    if (a) return a.address;
-  }
-  throw new Error('no non-loopback IPv4 address on this machine; backends reachable through EndpointSlices need one');
-}
 
 /** Options for startControlPlane. */
 export interface ControlPlaneOptions {
