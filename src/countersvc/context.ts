@@ -1,0 +1,32 @@
+import type { Context } from '../kit/context.ts';
+
+/**
+ * PathContext is a request Context that also knows the HTTP path it came in on, so endpoint
+ * middlewares can log it without seeing the HTTP request (the article's extractor functions).
+ */
+export interface PathContext extends Context {
+  readonly path: string;
+}
+
+/**
+ * withPath derives a PathContext; the transport calls it before the endpoint runs. The signal
+ * is delegated, not copied: the HTTP context builds it lazily behind a getter.
+ */
+export function withPath(ctx: Context, path: string): PathContext {
+  return {
+    requestId: ctx.requestId,
+    logger: ctx.logger,
+    deadline: ctx.deadline,
+    ...(ctx.traceparent !== undefined ? { traceparent: ctx.traceparent } : {}),
+    get signal() {
+      return ctx.signal;
+    },
+    path,
+  };
+}
+
+/** pathOf reads the path a context carries, or '' when the call did not come over HTTP. */
+export function pathOf(ctx: Context): string {
+  const p = (ctx as Partial<PathContext>).path;
+  return typeof p === 'string' ? p : '';
+}
