@@ -6,6 +6,9 @@ import { freeInstance, json, startLoopback, type Received } from '../kit/testing
 import { newClient } from './client.ts';
 import { isServiceError } from './service.ts';
 
+/** Deadlines loose enough that a loaded test machine never causes a retry where none is meant. */
+const patient = { maxTimeMs: 10_000, attemptTimeoutMs: 5_000 };
+
 /** backend answers like stringsvc does and tags answers with its name, to show the balancing. */
 function backend(name: string) {
   return (req: Received, res: Parameters<Parameters<typeof startLoopback>[0]>[1]) => {
@@ -19,7 +22,7 @@ function backend(name: string) {
 test('both methods run remotely, round robin over the instances', async (t) => {
   const a = await startLoopback(backend('a'));
   const b = await startLoopback(backend('b'));
-  const client = newClient({ instances: [a.instance, b.instance] });
+  const client = newClient({ instances: [a.instance, b.instance], resilience: patient });
   t.after(async () => { client.close(); await a.close(); await b.close(); });
   const answers = [];
   for (const s of ['foo', 'bar', 'baz', 'qux']) answers.push(await client.uppercase(background(), s));
@@ -31,7 +34,7 @@ test('both methods run remotely, round robin over the instances', async (t) => {
 
 test('a business error is a ServiceError and is not retried', async (t) => {
   const a = await startLoopback(backend('a'));
-  const client = newClient({ instances: [a.instance] });
+  const client = newClient({ instances: [a.instance], resilience: patient });
   t.after(async () => { client.close(); await a.close(); });
   await assert.rejects(client.uppercase(background(), ''), (e) => isServiceError(e) && e.message === 'empty string');
   assert.equal(a.received.length, 1);
