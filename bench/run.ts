@@ -37,3 +37,6 @@ for (const name of wanted.length ? wanted : Object.keys(sections)) {
   console.log(`\n${name}`);
   console.table(figures);
 }
+
+// Redraw the README chart from everything measured so far.
+await import('./chart.ts');
