@@ -7,9 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
+import { gokitBench } from './gokit.ts';
 
 const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   backend: backendBench,
+  gokit: gokitBench,
 };
 
 const env = process.env;
