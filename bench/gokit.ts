@@ -15,7 +15,8 @@ interface Target {
  * gokitBench measures `/uppercase` throughput of our backend against go-kit's own examples:
  * ours (request logging on) vs stringsvc2 (logging + metrics), ours with request logging off vs
  * stringsvc1 (neither). All pinned to the same core, the Go peers with GOMAXPROCS=1 too, in
- * interleaved rounds; medians and ratios (ours / go-kit).
+ * interleaved rounds; medians and ratios (ours / go-kit). The bare `node:http` peer runs too,
+ * as the ceiling any Node server has against Go on one core.
  */
 export async function gokitBench(config: BenchConfig): Promise<Figures> {
   const bins = await ensureGokit();
@@ -32,13 +33,14 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     server: await startServer([node, `${repoRoot}dist/cmd/stringsvc.js`, '--listen=127.0.0.1:0', ...flags], pin),
   });
   const targets: Record<string, Target> = {};
-  const results: Record<string, WrkResult[]> = { gokit2: [], ours: [], gokit1: [], ours_nolog: [] };
+  const results: Record<string, WrkResult[]> = { gokit2: [], ours: [], gokit1: [], ours_nolog: [], raw: [] };
   const rss: Record<string, number> = {};
   try {
     targets.gokit2 = await gokit(bins.stringsvc2);
     targets.gokit1 = await gokit(bins.stringsvc1);
     targets.ours = await ours();
     targets.ours_nolog = await ours('--request-log=false');
+    targets.raw = { server: await startServer([node, `${repoRoot}bench/peers/raw-node.ts`, '0'], pin) };
     for (let round = 0; round < config.rounds; round++) {
       for (const name of rotate(Object.keys(results), round)) {
         const { server, ns } = targets[name]!;
@@ -67,8 +69,10 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     gokit1_backend_rps: round(rps('gokit1'), 0),
     gokit_ours_backend_rps: round(rps('ours'), 0),
     gokit_ours_backend_rps_nolog: round(rps('ours_nolog'), 0),
+    gokit_raw_node_rps: round(rps('raw'), 0),
     gokit2_backend_rps_ratio: round(rps('ours') / rps('gokit2'), 3),
     gokit1_backend_rps_ratio_nolog: round(rps('ours_nolog') / rps('gokit1'), 3),
+    gokit1_raw_node_rps_ratio: round(rps('raw') / rps('gokit1'), 3),
     gokit2_backend_p99_ms: p99('gokit2'),
     gokit_ours_backend_p99_ms: p99('ours'),
     backend_rss_mb: round(rss.ours ?? NaN, 1),

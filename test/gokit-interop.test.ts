@@ -108,5 +108,12 @@ describe('go-kit interop', { skip: gokitSkip(), timeout: 120_000 }, () => {
     assert.equal((await post(gk1!.url, '/uppercase', '<a&b>\u2028')).body, '{"v":"\\u003cA\\u0026B\\u003e\\u2028"}\n');
     assert.equal((await post(ours[0]!.url, '/uppercase', '<a&b>\u2028')).body, '{"v":"<A&B>\u2028"}\n');
     assert.equal((await post(gk3OnOurs!.url, '/uppercase', '<a&b>')).body, (await post(gk3OnGokit!.url, '/uppercase', '<a&b>')).body);
+    // A lone surrogate: Go decodes it to U+FFFD, JSON.stringify escapes it back.
+    assert.equal((await post(gk1!.url, '/uppercase', '\ud800')).body, '{"v":"\ufffd"}\n');
+    assert.equal((await post(ours[0]!.url, '/uppercase', '\ud800')).body, '{"v":"\\ud800"}\n');
+    // go-kit never sets a Content-Type, so Go sniffs text/plain.
+    const contentType = async (base: string) => (await fetch(`${base}/count`, { method: 'POST', body: '{"s":"x"}' })).headers.get('content-type');
+    const types = [await contentType(gk1!.url), await contentType(ours[0]!.url)];
+    assert.deepEqual(types, ['text/plain; charset=utf-8', 'application/json; charset=utf-8']);
   });
 });
