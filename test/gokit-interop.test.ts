@@ -41,26 +41,32 @@ describe('go-kit interop', { skip: gokitSkip(), timeout: 120_000 }, () => {
   let ours: Running[] = [];
   let ourFrontend: Running | undefined;
 
+  // Everything started is stopped in after(), even when before() fails halfway.
+  const started: Array<{ stop(): Promise<unknown> }> = [];
+  const track = async <T extends { stop(): Promise<unknown> }>(p: Promise<T>): Promise<T> => {
+    const x = await p;
+    started.push(x);
+    return x;
+  };
+
   before(async () => {
     const bins = await ensureGokit();
     [gk1, gk2, ...ours] = await Promise.all([
-      startInNetns(bins.stringsvc1),
-      startInNetns(bins.stringsvc2),
-      startBuilt('stringsvc', ['--listen=127.0.0.1:0']),
-      startBuilt('stringsvc', ['--listen=127.0.0.1:0']),
+      track(startInNetns(bins.stringsvc1)),
+      track(startInNetns(bins.stringsvc2)),
+      track(startBuilt('stringsvc', ['--listen=127.0.0.1:0'])),
+      track(startBuilt('stringsvc', ['--listen=127.0.0.1:0'])),
     ]);
     const gokitBackends = [gk1.addr, gk2.addr];
     const ourBackends = ours.map((o) => o.addr);
+    const frontendFlags = ['--listen=127.0.0.1:0', `--proxy=${gokitBackends.join(',')}`, '--request-log=false', '--max-time=3s', '--attempt-timeout=1s'];
     [ourFrontend, gk3OnOurs, gk3OnGokit] = await Promise.all([
-      startBuilt('stringsvc', ['--listen=127.0.0.1:0', `--proxy=${gokitBackends.join(',')}`, '--request-log=false', '--max-time=3s', '--attempt-timeout=1s']),
-      startStringsvc3(bins.stringsvc3, ourBackends),
-      startStringsvc3(bins.stringsvc3, gokitBackends),
+      track(startBuilt('stringsvc', frontendFlags)),
+      track(startStringsvc3(bins.stringsvc3, ourBackends)),
+      track(startStringsvc3(bins.stringsvc3, gokitBackends)),
     ]);
   });
-  after(async () => {
-    await Promise.all([ourFrontend?.stop(), gk3OnOurs?.stop(), gk3OnGokit?.stop(), ...ours.map((o) => o.stop())]);
-    await Promise.all([gk1?.stop(), gk2?.stop()]);
-  });
+  after(() => Promise.all(started.map((p) => p.stop())));
 
   test('go-kit backends answer as the published code says, ErrEmpty included', async () => {
     assert.deepEqual(await post(gk1!.url, '/uppercase', 'hello, world'), { status: 200, body: '{"v":"HELLO, WORLD"}\n' });

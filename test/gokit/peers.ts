@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { freeInstance } from '../../src/kit/testing/loopback.ts';
@@ -13,8 +13,12 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
+/** setpriv's parent-death signal kills a peer even when the test process is killed outright. */
+const reaped = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true']).status === 0 ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
+
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess; stderr: () => string } {
-  const proc = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const [cmd, ...args] = [...reaped, ...argv];
+  const proc = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   return { proc, stderr: () => stderr };
