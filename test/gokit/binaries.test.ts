@@ -23,7 +23,10 @@ test('skipOrThrow skips loudly, or fails when CI requires the peers', (t) => {
   });
   assert.equal(skipOrThrow('skip-banner unit test', undefined), false);
   delete process.env[requireEnv];
+  const write = t.mock.method(process.stderr, 'write', () => true);
   assert.equal(skipOrThrow('skip-banner unit test', 'no Go'), 'SKIPPED: no Go');
+  write.mock.restore();
+  assert.match(String(write.mock.calls[0]?.arguments[0]), /SKIPPING SKIP-BANNER UNIT TEST TESTS/);
   process.env[requireEnv] = '1';
   assert.throws(() => skipOrThrow('skip-banner unit test', 'no Go'), /STRINGSVC_REQUIRE_CONTROL_PLANE=1 but no Go/);
 });
