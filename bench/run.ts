@@ -8,9 +8,11 @@ import { availableParallelism } from 'node:os';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
 import { frontendBench } from './frontend.ts';
+import { gokitBench } from './gokit.ts';
 
 const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   backend: backendBench,
+  gokit: gokitBench,
   frontend: frontendBench,
 };
 

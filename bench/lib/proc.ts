@@ -10,17 +10,33 @@ export interface Server {
   stop(): Promise<void>;
 }
 
+/** ServerOptions pin and configure a process under benchmark. */
+export interface ServerOptions {
+  cpus?: string;
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Readiness for peers that don't log `{"msg":"HTTP","addr":…}` (go-kit logs logfmt, or nothing):
+   * resolves with the address once the process serves.
+   */
+  ready?: (proc: ChildProcess) => Promise<string>;
+}
+
 /**
  * startServer runs `argv` (pinned to `cpus` with taskset when given) and waits for a JSON log
- * line `{"msg":"HTTP","addr":…}` on stdout — the contract all our servers and peers follow.
- * Later output is drained and dropped so logging cannot block on a full pipe.
+ * line `{"msg":"HTTP","addr":…}` on stdout — the contract all our servers and peers follow —
+ * or for `options.ready`. Later output is drained and dropped so logging cannot block on a full pipe.
  */
-export async function startServer(argv: string[], options: { cpus?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Server> {
+export async function startServer(argv: string[], options: ServerOptions = {}): Promise<Server> {
   const [cmd, ...args] = options.cpus ? ['taskset', '-c', options.cpus, ...argv] : argv;
   const proc = spawn(cmd!, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   let stderr = '';
   proc.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const addr = await new Promise<string>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr}`)));
+    if (options.ready) {
+      options.ready(proc).then(resolve, reject);
+      return;
+    }
     const timer = setTimeout(() => reject(new Error(`${argv.join(' ')} did not start: ${stderr}`)), 20_000);
     let buf = '';
     const onData = (d: Buffer) => {
@@ -33,10 +49,12 @@ export async function startServer(argv: string[], options: { cpus?: string; env?
       }
     };
     proc.stdout!.on('data', onData);
-    proc.once('exit', (code) => reject(new Error(`${argv.join(' ')} exited ${code}: ${stderr}`)));
   });
   proc.stdout!.removeAllListeners('data');
   proc.stdout!.resume();
+  // Drop stderr from here on too: go-kit's stringsvc2 logs every request there.
+  proc.stderr!.removeAllListeners('data');
+  proc.stderr!.resume();
   return {
     proc,
     addr,

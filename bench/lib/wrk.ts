@@ -23,6 +23,8 @@ export interface WrkOptions {
   durationS: number;
   /** CPU list for the load generator (`taskset -c`), so it does not steal the server's core. */
   cpus?: string;
+  /** Command prefix wrk runs under, e.g. nsenter into the network namespace of the peer. */
+  prefix?: string[];
 }
 
 /** wrk runs Debian's wrk against `url` with a fixed JSON body and parses its summary. */
@@ -34,8 +36,8 @@ export async function wrk(options: WrkOptions): Promise<WrkResult> {
     `wrk.method = ${JSON.stringify(options.method ?? 'POST')}\nwrk.body = ${JSON.stringify(options.body)}\nwrk.headers["Content-Type"] = "application/json"\n`,
   );
   const args = ['-t1', `-c${options.connections}`, `-d${options.durationS}s`, '--latency', '-s', script, options.url];
-  const [cmd, argv] = options.cpus ? ['taskset', ['-c', options.cpus, 'wrk', ...args]] : ['wrk', args];
-  const { stdout } = await run(cmd, argv, { timeout: (options.durationS + 30) * 1000 });
+  const full = [...(options.cpus ? ['taskset', '-c', options.cpus] : []), ...(options.prefix ?? []), 'wrk', ...args];
+  const { stdout } = await run(full[0]!, full.slice(1), { timeout: (options.durationS + 30) * 1000 });
   return parseWrk(stdout);
 }
 

@@ -149,7 +149,7 @@ function alive(pid: number): boolean {
 }
 
 /** Exclusive lock dir so parallel test files don't run the same multi-minute build twice; stale locks (dead pid) are taken over. */
-async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
   const lock = join(dir, '.lock');
   for (let waited = 0; ; waited++) {
     try {

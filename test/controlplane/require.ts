@@ -16,9 +16,17 @@ export function skipReason(): string | undefined {
  * announced loudly on stderr. Throws instead when STRINGSVC_REQUIRE_CONTROL_PLANE=1, so CI never skips.
  */
 export function controlPlaneSkip(): string | false {
-  const reason = skipReason();
+  return skipOrThrow('control-plane', skipReason());
+}
+
+/**
+ * skipOrThrow applies the same policy to any suite that needs Go-built peers (`what` names it in
+ * the banner): false without a reason, else a loud skip, or a failure under STRINGSVC_REQUIRE_CONTROL_PLANE=1.
+ */
+export function skipOrThrow(what: string, reason: string | undefined): string | false {
   if (!reason) return false;
   if (process.env[requireEnv] === '1') throw new Error(`${requireEnv}=1 but ${reason}`);
-  process.stderr.write(`\n!!!!! SKIPPING CONTROL-PLANE TESTS !!!!!\n!!!!! ${reason}\n\n`);
+  const banner = what.toUpperCase();
+  process.stderr.write(`\n!!!!! SKIPPING ${banner} TESTS !!!!!\n!!!!! ${reason}\n\n`);
   return `SKIPPED: ${reason}`;
 }

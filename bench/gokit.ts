@@ -1,0 +1,87 @@
+import { startServer, rssMb, type Server } from './lib/proc.ts';
+import { wrk, type WrkResult } from './lib/wrk.ts';
+import { median, round } from './lib/stats.ts';
+import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
+import { ensureGokit } from '../test/gokit/binaries.ts';
+import { createNetns, waitForPort, type Netns } from '../test/gokit/netns.ts';
+
+/** A target under load; go-kit peers bring the namespace wrk must enter to reach their `:8080`. */
+interface Target {
+  server: Server;
+  ns?: Netns;
+}
+
+/**
+ * gokitBench measures `/uppercase` throughput of our backend against go-kit's own examples:
+ * ours (request logging on) vs stringsvc2 (logging + metrics), ours with request logging off vs
+ * stringsvc1 (neither). All pinned to the same core, the Go peers with GOMAXPROCS=1 too, in
+ * interleaved rounds; medians and ratios (ours / go-kit). The bare `node:http` peer runs too,
+ * as the ceiling any Node server has against Go on one core.
+ */
+export async function gokitBench(config: BenchConfig): Promise<Figures> {
+  const bins = await ensureGokit();
+  const node = process.execPath;
+  const pin = { cpus: config.serverCpus };
+  const gokit = async (binary: string): Promise<Target> => {
+    // stringsvc1/2 hard-code :8080, so each runs in a network namespace of its own.
+    const ns = await createNetns();
+    const ready = async () => (await waitForPort(ns, 8080), '127.0.0.1:8080');
+    const server = await startServer([...ns.enter, binary], { ...pin, env: { GOMAXPROCS: '1' }, ready });
+    return { server, ns };
+  };
+  const ours = async (...flags: string[]): Promise<Target> => ({
+    server: await startServer([node, `${repoRoot}dist/cmd/stringsvc.js`, '--listen=127.0.0.1:0', ...flags], pin),
+  });
+  const targets: Record<string, Target> = {};
+  const results: Record<string, WrkResult[]> = { gokit2: [], ours: [], gokit1: [], ours_nolog: [], raw: [] };
+  const rss: Record<string, number> = {};
+  try {
+    targets.gokit2 = await gokit(bins.stringsvc2);
+    targets.gokit1 = await gokit(bins.stringsvc1);
+    targets.ours = await ours();
+    targets.ours_nolog = await ours('--request-log=false');
+    targets.raw = { server: await startServer([node, `${repoRoot}bench/peers/raw-node.ts`, '0'], pin) };
+    for (let round = 0; round < config.rounds; round++) {
+      for (const name of rotate(Object.keys(results), round)) {
+        const { server, ns } = targets[name]!;
+        const load = {
+          url: `${server.url}/uppercase`,
+          body: '{"s":"hello, world"}',
+          connections: config.connections,
+          cpus: config.loadCpus,
+          prefix: ns?.enter ?? [],
+        };
+        await wrk({ ...load, durationS: config.warmupS });
+        const r = await wrk({ ...load, durationS: config.durationS });
+        rss[name] = Math.max(rss[name] ?? 0, rssMb(server.proc.pid!));
+        results[name]!.push(r);
+        config.log(`gokit round ${round + 1}/${config.rounds} ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99Ms} ms, errors ${r.errors}`);
+      }
+    }
+  } finally {
+    await Promise.all(Object.values(targets).map((t) => t.server.stop()));
+    for (const t of Object.values(targets)) t.ns?.close();
+  }
+  const rps = (name: string) => median(results[name]!.map((r) => r.rps));
+  const p99 = (name: string) => round(median(results[name]!.map((r) => r.p99Ms)), 3);
+  return {
+    gokit2_backend_rps: round(rps('gokit2'), 0),
+    gokit1_backend_rps: round(rps('gokit1'), 0),
+    gokit_ours_backend_rps: round(rps('ours'), 0),
+    gokit_ours_backend_rps_nolog: round(rps('ours_nolog'), 0),
+    gokit_raw_node_rps: round(rps('raw'), 0),
+    gokit2_backend_rps_ratio: round(rps('ours') / rps('gokit2'), 3),
+    gokit1_backend_rps_ratio_nolog: round(rps('ours_nolog') / rps('gokit1'), 3),
+    gokit1_raw_node_rps_ratio: round(rps('raw') / rps('gokit1'), 3),
+    gokit2_backend_p99_ms: p99('gokit2'),
+    gokit_ours_backend_p99_ms: p99('ours'),
+    backend_rss_mb: round(rss.ours ?? NaN, 1),
+    gokit2_backend_rss_mb: round(rss.gokit2 ?? NaN, 1),
+  };
+}
+
+/** rotate changes which target goes first each round, so drift in machine load is shared. */
+function rotate<T>(xs: T[], n: number): T[] {
+  const k = n % xs.length;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+}
