@@ -1,4 +1,5 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { reaped } from '../support/reaped.ts';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { freeInstance } from '../../src/kit/testing/loopback.ts';
@@ -13,8 +14,6 @@ export interface Peer {
   stop(): Promise<void>;
 }
 
-/** setpriv's parent-death signal kills a peer even when the test process is killed outright. */
-const reaped = spawnSync('setpriv', ['--pdeathsig', 'KILL', 'true']).status === 0 ? ['setpriv', '--pdeathsig', 'KILL', '--'] : [];
 
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess; stderr: () => string } {
   const [cmd, ...args] = [...reaped, ...argv];

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { reaped } from './reaped.ts';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,8 @@ export interface Running {
  * `root` is the folder holding `dist/` (another install of the project, e.g. a production one).
  */
 export async function startBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, root: string = repoRoot): Promise<Running> {
-  const proc = spawn(process.execPath, [join(root, 'dist', 'cmd', `${cmd}.js`), ...args], {
+  const [bin, ...argv] = [...reaped, process.execPath, join(root, 'dist', 'cmd', `${cmd}.js`), ...args];
+  const proc = spawn(bin!, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,7 +79,8 @@ export async function startBuilt(cmd: string, args: string[], env: NodeJS.Proces
 
 /** runBuilt runs a built CLI to completion and returns its exit code and output. */
 export async function runBuilt(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [`${repoRoot}dist/cmd/${cmd}.js`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const [bin, ...argv] = [...reaped, process.execPath, `${repoRoot}dist/cmd/${cmd}.js`, ...args];
+  const proc = spawn(bin!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
