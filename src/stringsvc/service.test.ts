@@ -8,7 +8,9 @@ const ctx = background();
 
 test('uppercase maps Unicode case and rejects the empty string with ErrEmpty', async () => {
   assert.equal(await svc.uppercase(ctx, 'hello, world'), 'HELLO, WORLD');
-  assert.equal(await svc.uppercase(ctx, 'straße'), 'STRASSE');
+  assert.equal(await svc.uppercase(ctx, 'héllo ǆ ω'), 'HÉLLO Ǆ Ω');
+  // Go's simple mapping: one code point stays one code point (JavaScript alone would give SS, ΑΙ, ʼN).
+  assert.equal(await svc.uppercase(ctx, 'straße ᾳ ŉ'), 'STRAßE ᾼ ŉ');
   await assert.rejects(svc.uppercase(ctx, ''), (e) => e === ErrEmpty && isServiceError(e) && e.message === 'empty string');
 });
 

@@ -1,8 +1,9 @@
 import type { Context } from '../kit/context.ts';
+import { toUpperSimple } from './simple-upper.ts';
 
 /** StringService provides operations on strings — the seed's business interface. */
 export interface StringService {
-  /** uppercase maps `s` to upper case (Unicode case mapping); empty input is an error. */
+  /** uppercase maps `s` to upper case code point by code point, as Go does; empty input is an error. */
   uppercase(ctx: Context, s: string): Promise<string>;
   /** count is the length of `s` in UTF-8 bytes, as Go's `len(s)`. */
   count(ctx: Context, s: string): Promise<number>;
@@ -33,7 +34,7 @@ export function newStringService(): StringService {
   return {
     async uppercase(_ctx, s) {
       if (s === '') throw ErrEmpty;
-      return s.toUpperCase();
+      return toUpperSimple(s);
     },
     async count(_ctx, s) {
       return Buffer.byteLength(s, 'utf8');

@@ -21,10 +21,13 @@ export function jsonObjectBody(req: Request): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-/** stringField reads a required string field, naming the field in the error. */
+/**
+ * stringField reads a required string field, naming the field in the error. A lone surrogate
+ * (`"\ud800"`) becomes U+FFFD, as Go's decoder makes it, so answers and byte counts agree.
+ */
 export function stringField(body: Record<string, unknown>, name: string): string {
   const v = body[name];
   if (v === undefined) throw new HttpError(400, `missing field "${name}"`);
   if (typeof v !== 'string') throw new HttpError(400, `field "${name}" must be a string`);
-  return v;
+  return v.isWellFormed() ? v : v.toWellFormed();
 }

@@ -39,12 +39,26 @@ export function serve<Req, Res>(endpoint: Endpoint<Req, Res>, options: ServerOpt
   };
 }
 
+/** Characters Go's json.Encoder escapes by default (HTML-safe output). */
+const goEscaped = /[<>&\u2028\u2029]/g;
+
 /**
- * encodeJSON writes `body` as JSON followed by a newline, as Go's json.Encoder does, so our
- * answers match go-kit's byte for byte. It bypasses res.json to skip ETag work per request.
+ * goJSON serialises like Go's json.Encoder: HTML-safe escapes for `<`, `>`, `&`, U+2028 and
+ * U+2029, and a trailing newline, so our answers match go-kit's byte for byte.
+ */
+export function goJSON(body: unknown): string {
+  const text = JSON.stringify(body);
+  goEscaped.lastIndex = 0;
+  const safe = goEscaped.test(text) ? text.replace(goEscaped, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
+  return safe + '\n';
+}
+
+/**
+ * encodeJSON writes `body` the way go-kit's encodeResponse does (see goJSON). It bypasses
+ * res.json to skip ETag work per request.
  */
 export function encodeJSON(res: Response, body: unknown, status = 200): void {
-  const text = JSON.stringify(body) + '\n';
+  const text = goJSON(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(text),
