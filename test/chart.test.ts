@@ -36,6 +36,7 @@ const nonDefault = {
   shutdown: { delaySeconds: 7, graceSeconds: 30, marginSeconds: 3, preStopSleep: true },
   backend: { replicaCount: 5, extraArgs: ['--body-limit=64kb'], podDisruptionBudget: { enabled: true, maxUnavailable: '20%' } },
   frontend: { replicaCount: 3, discovery: 'endpoints', podDisruptionBudget: { enabled: false } },
+  counter: { enabled: true, replicaCount: 3, rate: 2, burst: 5, extraArgs: ['--metrics-prefix=counter_'], podDisruptionBudget: { enabled: true, maxUnavailable: 2 } },
   networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
   metrics: {
     serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
@@ -161,9 +162,9 @@ describe('helm chart: lint and template', { skip }, () => {
   });
 
   test('every pod meets Pod Security "restricted", with a read-only root and an emptyDir /tmp', async () => {
-    for (const values of [[], ['-f', valuesFile('non-default', nonDefault)]]) {
-      const specs = podSpecs(await render(values));
-      assert.equal(specs.length, 3);
+    for (const [values, pods] of [[[], 3], [['-f', valuesFile('non-default', nonDefault)], 4], [['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=1'], 4]] as const) {
+      const specs = podSpecs(await render([...values]));
+      assert.equal(specs.length, pods, specs.map(([w]) => w).join());
       for (const [what, spec] of specs) {
         assert.equal(spec.securityContext.runAsNonRoot, true, what);
         assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault', what);
@@ -184,7 +185,7 @@ describe('helm chart: lint and template', { skip }, () => {
     }
   });
 
-  test('only the frontend gets API credentials; its Role reads endpointslices, and endpoints only in legacy mode', async () => {
+  test('by default only the frontend gets API credentials; its Role reads endpointslices, and endpoints only in legacy mode', async () => {
     const objs = await render();
     const sa = find(objs, 'ServiceAccount', 'stringsvc-frontend');
     assert.equal(sa.automountServiceAccountToken, false);
@@ -226,7 +227,9 @@ describe('helm chart: lint and template', { skip }, () => {
   });
 
   test('probes on /healthz and /readyz of the named port', async () => {
-    for (const [, spec] of podSpecs(await render()).filter(([w]) => w.startsWith('Deployment'))) {
+    const deployments = podSpecs(await render(['--set', 'counter.enabled=true'])).filter(([w]) => w.startsWith('Deployment'));
+    assert.equal(deployments.length, 3);
+    for (const [, spec] of deployments) {
       const c = spec.containers[0];
       assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
       assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
@@ -296,6 +299,122 @@ describe('helm chart: lint and template', { skip }, () => {
     }
   });
 
+  test('helm lint --strict passes with the counter enabled, with either store', async () => {
+    for (const extra of [['--set', 'counter.enabled=true'], ['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=1']]) {
+      const { stdout } = await helm(['lint', '--strict', chart, ...extra]);
+      assert.match(stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/, extra.join(' '));
+    }
+  });
+
+  test('counter objects exist only when enabled; its ServiceAccount, Role and RoleBinding only with the kubernetes store; never its ConfigMap', async () => {
+    const counterObjs = (objs: Obj[]) => objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'counter').map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(counterObjs(await render()), []);
+    assert.deepEqual(counterObjs(await render(['--set', 'counter.store=memory', '--set', 'counter.replicaCount=1'])), []);
+    const enabled = await render(['--set', 'counter.enabled=true', '--set', 'metrics.dashboard.enabled=true']);
+    assert.deepEqual(counterObjs(enabled), [
+      'Deployment/stringsvc-counter',
+      'PodDisruptionBudget/stringsvc-counter',
+      'Role/stringsvc-counter',
+      'RoleBinding/stringsvc-counter',
+      'Service/stringsvc-counter',
+      'ServiceAccount/stringsvc-counter',
+    ]);
+    // The app creates the ConfigMap at 0; a templated one would be reset by every upgrade.
+    assert.deepEqual(enabled.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name), ['stringsvc-dashboard']);
+    const dep = find(enabled, 'Deployment', 'stringsvc-counter');
+    assert.equal(dep.spec.replicas, 2);
+    assert.deepEqual(find(enabled, 'Service', 'stringsvc-counter').spec.ports, [{ port: 80, targetPort: 'http', protocol: 'TCP', name: 'http' }]);
+    assert.deepEqual(find(enabled, 'Service', 'stringsvc-counter').spec.selector, dep.spec.selector.matchLabels);
+    assert.deepEqual(find(enabled, 'PodDisruptionBudget', 'stringsvc-counter').spec, { maxUnavailable: 1, selector: dep.spec.selector });
+    // Its selector must not overlap the tiers': each Service reaches its own pods only.
+    for (const tier of ['backend', 'frontend']) {
+      const other = find(enabled, 'Deployment', `stringsvc-${tier}`);
+      assert.equal(selects(dep.spec.selector, other.spec.template.metadata.labels), false, tier);
+      assert.equal(selects(other.spec.selector, dep.spec.template.metadata.labels), false, tier);
+    }
+
+    const memory = await render(['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=1']);
+    assert.deepEqual(counterObjs(memory), ['Deployment/stringsvc-counter', 'PodDisruptionBudget/stringsvc-counter', 'Service/stringsvc-counter']);
+    const spec = find(memory, 'Deployment', 'stringsvc-counter').spec.template.spec;
+    assert.equal(spec.automountServiceAccountToken, false);
+    assert.equal(spec.serviceAccountName, undefined);
+    assert.equal(arg(spec, 'store'), 'memory');
+    assert.equal(arg(spec, 'configmap'), undefined);
+  });
+
+  test("the counter's Role: get/update of its own ConfigMap by name, create of configmaps, nothing else", async () => {
+    for (const [values, name] of [[[], 'stringsvc-counter'], [['--set', 'fullnameOverride=svc'], 'svc-counter']] as const) {
+      const objs = await render(['--set', 'counter.enabled=true', ...values]);
+      assert.deepEqual(find(objs, 'Role', name).rules, [
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: [name], verbs: ['get', 'update'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+      ]);
+      const rb = find(objs, 'RoleBinding', name);
+      assert.deepEqual(rb.subjects, [{ kind: 'ServiceAccount', name, namespace: 'demo' }]);
+      assert.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name });
+      assert.equal(find(objs, 'ServiceAccount', name).automountServiceAccountToken, false);
+      const spec = find(objs, 'Deployment', name).spec.template.spec;
+      assert.equal(spec.serviceAccountName, name);
+      assert.equal(spec.automountServiceAccountToken, true);
+      // The ConfigMap the app is told to use is the one the Role names.
+      assert.equal(arg(spec, 'configmap'), name);
+      // The frontend's Role is untouched: it still cannot reach the counter's ConfigMap.
+      assert.ok(find(objs, 'Role', name.replace(/counter$/, 'frontend')).rules.every((r: any) => !r.resources.includes('configmaps')));
+    }
+  });
+
+  test('the counter runs countersvc with the store, rate and burst, the shared server flags, and the namespace from the downward API', async () => {
+    const objs = await render(['--set', 'counter.enabled=true', '--kube-version', kubeVersion]);
+    const spec = find(objs, 'Deployment', 'stringsvc-counter').spec.template.spec;
+    const c = spec.containers[0];
+    assert.equal(c.name, 'counter');
+    assert.equal(c.image, find(objs, 'Deployment', 'stringsvc-frontend').spec.template.spec.containers[0].image);
+    assert.deepEqual(c.args, [
+      'dist/cmd/countersvc.js',
+      '--listen=:8080',
+      '--log-level=info',
+      '--request-log=true',
+      '--grace=10s',
+      '--shutdown-delay=0s',
+      '--store=kubernetes',
+      '--configmap=stringsvc-counter',
+      '--namespace=$(POD_NAMESPACE)',
+      '--rate=0.5',
+      '--burst=1',
+    ]);
+    assert.deepEqual(c.env, [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
+    assert.deepEqual(c.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } });
+
+    const tuned = find(await render(['-f', valuesFile('non-default', nonDefault)]), 'Deployment', 'svc-counter').spec.template.spec;
+    assert.equal(tuned.containers[0].image, 'registry.example/stringsvc:v1@sha256:' + 'a'.repeat(64));
+    assert.deepEqual(tuned.imagePullSecrets, [{ name: 'regcred' }]);
+    for (const [flag, want] of [['rate', '2'], ['burst', '5'], ['log-level', 'debug'], ['request-log', 'false'], ['grace', '30s'], ['configmap', 'svc-counter'], ['metrics-prefix', 'counter_']]) {
+      assert.equal(arg(tuned, flag!), want, flag);
+    }
+    // helm --set passes a decimal as a string; the schema takes it, the app parses it.
+    const quarter = find(await render(['--set', 'counter.enabled=true', '--set', 'counter.rate=0.25']), 'Deployment', 'stringsvc-counter');
+    assert.equal(arg(quarter.spec.template.spec, 'rate'), '0.25');
+  });
+
+  test('with the counter, the ServiceMonitor also selects its Service; the NetworkPolicy leaves it reachable', async () => {
+    const objs = await render(['--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile('monitoring', monitoringOn), '--set', 'counter.enabled=true']);
+    const sm = find(objs, 'ServiceMonitor', 'stringsvc');
+    const services = objs.filter((o) => o.kind === 'Service');
+    assert.deepEqual(services.map((s) => s.metadata.name).sort(), ['stringsvc-backend', 'stringsvc-counter', 'stringsvc-frontend']);
+    for (const svc of services) {
+      assert.ok(selects(sm.spec.selector, svc.metadata.labels), `ServiceMonitor selects Service/${svc.metadata.name}`);
+      for (const ep of sm.spec.endpoints) assert.ok(svc.spec.ports.some((p: any) => p.name === ep.port), `port ${ep.port} on ${svc.metadata.name}`);
+    }
+    // Without the counter the ServiceMonitor is as before.
+    const without = find(await render(['--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile('monitoring', monitoringOn)]), 'ServiceMonitor', 'stringsvc');
+    assert.deepEqual(without.spec.selector.matchExpressions[0].values, ['backend', 'frontend']);
+    // The policy guards the backends only; the counter serves clients like the frontend.
+    const np = find(objs, 'NetworkPolicy', 'stringsvc-backend');
+    const counterPod = find(objs, 'Deployment', 'stringsvc-counter').spec.template.metadata.labels;
+    assert.equal(selects(np.spec.podSelector, counterPod), false);
+    assert.equal(objs.filter((o) => o.kind === 'NetworkPolicy').length, 1);
+  });
+
   test('the schema rejects bad values with a message naming the field', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'frontend.discovery=dns'], /\/frontend\/discovery.*one of 'endpointslices', 'endpoints'/],
@@ -306,6 +425,13 @@ describe('helm chart: lint and template', { skip }, () => {
       [['--set', 'containerPort=80'], /\/containerPort.*minimum/],
       [['--set', 'metrics.serviceMonitor.interval=soon'], /\/metrics\/serviceMonitor\/interval/],
       [['--set', 'image.pullPolicy=Sometimes'], /\/image\/pullPolicy/],
+      // One total per process: with the memory store, a second replica would count on its own.
+      [['--set', 'counter.store=memory'], /\/counter\/replicaCount.*maximum: got 2, want 1/],
+      [['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=2'], /\/counter\/replicaCount.*maximum: got 2, want 1/],
+      [['--set', 'counter.store=redis'], /\/counter\/store.*one of 'kubernetes', 'memory'/],
+      [['--set', 'counter.rate=0'], /\/counter\/rate/],
+      [['--set', 'counter.rate=fast'], /\/counter\/rate.*does not match pattern/],
+      [['--set', 'counter.burst=0'], /\/counter\/burst.*minimum/],
     ];
     for (const [args, msg] of cases) {
       const err = await helmFails(['template', 'stringsvc', chart, ...args]);
