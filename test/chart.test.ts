@@ -593,6 +593,114 @@ describe('helm chart on a real apiserver', { skip }, () => {
     for (const s of services) assert.ok(s.spec?.ports?.some((p) => p.name === sm.spec.endpoints[0].port), s.metadata?.name);
   });
 
+  describe('with the counter enabled', () => {
+    const ns = 'counting';
+    const name = 'stringsvc-counter';
+    const forbidden = (err: unknown) => err instanceof ApiException && err.code === 403;
+    /** The ConfigMap the installed Deployment tells countersvc to use. */
+    let configMap = '';
+
+    test('helm install into a restricted namespace creates the counter objects but no ConfigMap; its pods are admitted', { timeout: 120_000 }, async () => {
+      await cp.createNamespace(ns, { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
+      const { stdout: notes } = await helm(
+        ['install', 'stringsvc', chart, '--namespace', ns, '-f', valuesFile('monitoring', monitoringOn), '--set', 'counter.enabled=true'],
+        cp.kubeconfigPath,
+      );
+      assert.match(notes, new RegExp(`kubectl --namespace ${ns} port-forward service/${name} 8081:80`));
+      assert.match(notes, /curl -X POST -d '\{"v":1\}' localhost:8081\/add/);
+      assert.match(notes, new RegExp(`total in ConfigMap ${name} `));
+
+      const { stdout: manifest } = await helm(['get', 'manifest', 'stringsvc', '--namespace', ns], cp.kubeconfigPath);
+      const objs = parseAllDocuments(manifest).map((d) => d.toJS() as Obj).filter(Boolean);
+      const counter = objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'counter');
+      assert.deepEqual(counter.map((o) => o.kind).sort(), ['Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+      assert.deepEqual(objs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name), [`stringsvc-dashboard`]);
+      for (const o of counter) {
+        const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
+        assert.equal((await kubectl(['get', '--namespace', ns, `${o.kind.toLowerCase()}${group}/${o.metadata.name}`, '-o', 'name'])).trim() !== '', true);
+      }
+      const dep = JSON.parse(await kubectl(['get', '--namespace', ns, `deployment/${name}`, '-o', 'json'])) as Obj;
+      configMap = arg(dep.spec.template.spec, 'configmap') ?? '';
+      assert.equal(configMap, name);
+
+      const pods = async () =>
+        (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/instance=stringsvc,app.kubernetes.io/component=counter' })).items;
+      await waitFor('2 counter pods', async () => (await pods()).length === 2, 90_000, () => '');
+      for (const p of await pods()) {
+        assert.equal(p.spec?.serviceAccountName, name);
+        assert.equal(p.spec?.automountServiceAccountToken, true);
+      }
+      const events = await core.listNamespacedEvent({ namespace: ns });
+      assert.deepEqual(events.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message), []);
+
+      // The installed ServiceMonitor picks up the counter's Service with the tiers'.
+      const custom = cp.kc.makeApiClient(CustomObjectsApi);
+      const sm = (await custom.getNamespacedCustomObject({ group: 'monitoring.coreos.com', version: 'v1', namespace: ns, plural: 'servicemonitors', name: 'stringsvc' })) as Obj;
+      const services = (await core.listNamespacedService({ namespace: ns })).items;
+      assert.deepEqual(services.filter((s) => selects(sm.spec.selector, s.metadata?.labels ?? {})).map((s) => s.metadata?.name).sort(), [
+        'stringsvc-backend', name, 'stringsvc-frontend',
+      ]);
+    });
+
+    test("acting as the counter's ServiceAccount: get/update of its ConfigMap and create; other ConfigMaps, list and secrets no", async () => {
+      const kc = await cp.kubeConfigFor(ns, name);
+      const asCounter = kc.makeApiClient(CoreV1Api);
+      const authz = kc.makeApiClient(AuthorizationV1Api);
+      const can = async (verb: string, resource: string, namespace: string, resourceName?: string) =>
+        (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, namespace, ...(resourceName ? { name: resourceName } : {}) } } } })).status?.allowed ?? false;
+
+      // Create (by any name: RBAC cannot narrow it), then get and update its own.
+      await asCounter.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: configMap }, data: { total: '0' } } });
+      const cm = await asCounter.readNamespacedConfigMap({ namespace: ns, name: configMap });
+      const updated = await asCounter.replaceNamespacedConfigMap({ namespace: ns, name: configMap, body: { ...cm, data: { total: '41' } } });
+      assert.equal(updated.data?.['total'], '41');
+      for (const verb of ['get', 'update']) assert.equal(await can(verb, 'configmaps', ns, configMap), true, verb);
+      assert.equal(await can('create', 'configmaps', ns), true);
+      for (const verb of ['patch', 'delete', 'watch']) assert.equal(await can(verb, 'configmaps', ns, configMap), false, verb);
+      await assert.rejects(asCounter.deleteNamespacedConfigMap({ namespace: ns, name: configMap }), forbidden);
+
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'other' }, data: { k: 'v' } } });
+      await assert.rejects(asCounter.readNamespacedConfigMap({ namespace: ns, name: 'other' }), forbidden);
+      await assert.rejects(asCounter.replaceNamespacedConfigMap({ namespace: ns, name: 'other', body: { metadata: { name: 'other' }, data: {} } }), forbidden);
+      await assert.rejects(asCounter.readNamespacedConfigMap({ namespace: ns, name: 'stringsvc-dashboard' }), forbidden);
+      await assert.rejects(asCounter.listNamespacedConfigMap({ namespace: ns }), forbidden);
+      await assert.rejects(asCounter.readNamespacedSecret({ namespace: ns, name: 'anything' }), forbidden);
+      await assert.rejects(asCounter.listNamespacedSecret({ namespace: ns }), forbidden);
+      await assert.rejects(asCounter.listNamespacedPod({ namespace: ns }), forbidden);
+      // Its own namespace only.
+      await assert.rejects(asCounter.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: configMap } } }), forbidden);
+      await assert.rejects(asCounter.readNamespacedConfigMap({ namespace: 'demo', name: configMap }), forbidden);
+    });
+
+    test("a real countersvc as the counter's ServiceAccount creates the chart's ConfigMap and keeps its total across helm upgrade", { timeout: 60_000 }, async () => {
+      // Start from nothing, so the process exercises create as well as get/update.
+      await core.deleteNamespacedConfigMap({ namespace: ns, name: configMap });
+      const svc = await startBuilt(
+        'countersvc',
+        ['--store=kubernetes', `--configmap=${configMap}`, `--namespace=${ns}`, '--listen=127.0.0.1:0', '--rate=100', '--burst=100', '--request-log=false'],
+        { KUBECONFIG: await cp.kubeconfigFileFor(ns, name), KUBERNETES_SERVICE_HOST: '', POD_NAMESPACE: '' },
+      );
+      try {
+        const add = async (v: number) => {
+          const res = await fetch(`${svc.url}/add`, { method: 'POST', body: JSON.stringify({ v }) });
+          assert.equal(res.status, 200, svc.stderr());
+          return ((await res.json()) as { v: number }).v;
+        };
+        assert.equal(await add(1), 1);
+        assert.equal(await add(2), 3);
+      } finally {
+        assert.equal(await svc.stop(), 0, svc.stderr());
+      }
+      const read = async () => (await core.readNamespacedConfigMap({ namespace: ns, name: configMap })).data?.['total'];
+      assert.equal(await read(), '3');
+      // The chart does not own the ConfigMap: an upgrade (here changing the counter's rate) leaves the total alone.
+      await helm(['upgrade', 'stringsvc', chart, '--namespace', ns, '--reuse-values', '--set', 'counter.rate=2'], cp.kubeconfigPath);
+      const dep = JSON.parse(await kubectl(['get', '--namespace', ns, `deployment/${name}`, '-o', 'json'])) as Obj;
+      assert.equal(arg(dep.spec.template.spec, 'rate'), '2');
+      assert.equal(await read(), '3');
+    });
+  });
+
   test('helm install with invalid values fails with the schema message and creates nothing', async () => {
     const err = await helmFails(['install', 'bad', chart, '--namespace', 'demo', '--set', 'frontend.discovery=dns'], cp.kubeconfigPath);
     assert.match(err, /\/frontend\/discovery.*one of 'endpointslices', 'endpoints'/);
