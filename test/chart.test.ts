@@ -506,6 +506,8 @@ describe('helm chart on a real apiserver', { skip }, () => {
     const { stdout: notes } = await helm(['install', 'stringsvc', chart, '--namespace', 'demo', '-f', valuesFile('monitoring', monitoringOn)], cp.kubeconfigPath);
     assert.match(notes, /kubectl --namespace demo port-forward service\/stringsvc-frontend 8080:80/);
     assert.match(notes, /curl -XPOST -d'\{"s":"hello, world"\}' localhost:8080\/uppercase/);
+    assert.match(notes, /rollout status deployment\/stringsvc-backend deployment\/stringsvc-frontend\n/);
+    assert.doesNotMatch(notes, /counter/);
 
     const { stdout: manifest } = await helm(['get', 'manifest', 'stringsvc', '--namespace', 'demo'], cp.kubeconfigPath);
     const objs = parseAllDocuments(manifest).map((d) => d.toJS() as Obj).filter(Boolean);
@@ -609,6 +611,7 @@ describe('helm chart on a real apiserver', { skip }, () => {
       assert.match(notes, new RegExp(`kubectl --namespace ${ns} port-forward service/${name} 8081:80`));
       assert.match(notes, /curl -X POST -d '\{"v":1\}' localhost:8081\/add/);
       assert.match(notes, new RegExp(`total in ConfigMap ${name} `));
+      assert.match(notes, new RegExp(`rollout status deployment/stringsvc-backend deployment/stringsvc-frontend deployment/${name}\n`));
 
       const { stdout: manifest } = await helm(['get', 'manifest', 'stringsvc', '--namespace', ns], cp.kubeconfigPath);
       const objs = parseAllDocuments(manifest).map((d) => d.toJS() as Obj).filter(Boolean);
