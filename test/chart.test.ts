@@ -36,6 +36,7 @@ const nonDefault = {
   shutdown: { delaySeconds: 7, graceSeconds: 30, marginSeconds: 3, preStopSleep: true },
   backend: { replicaCount: 5, extraArgs: ['--body-limit=64kb'], podDisruptionBudget: { enabled: true, maxUnavailable: '20%' } },
   frontend: { replicaCount: 3, discovery: 'endpoints', podDisruptionBudget: { enabled: false } },
+  counter: { enabled: true, replicaCount: 3, rate: 2, burst: 5, extraArgs: ['--metrics-prefix=counter_'], podDisruptionBudget: { enabled: true, maxUnavailable: 2 } },
   networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
   metrics: {
     serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
@@ -161,9 +162,9 @@ describe('helm chart: lint and template', { skip }, () => {
   });
 
   test('every pod meets Pod Security "restricted", with a read-only root and an emptyDir /tmp', async () => {
-    for (const values of [[], ['-f', valuesFile('non-default', nonDefault)]]) {
-      const specs = podSpecs(await render(values));
-      assert.equal(specs.length, 3);
+    for (const [values, pods] of [[[], 3], [['-f', valuesFile('non-default', nonDefault)], 4], [['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=1'], 4]] as const) {
+      const specs = podSpecs(await render([...values]));
+      assert.equal(specs.length, pods, specs.map(([w]) => w).join());
       for (const [what, spec] of specs) {
         assert.equal(spec.securityContext.runAsNonRoot, true, what);
         assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault', what);
@@ -184,7 +185,7 @@ describe('helm chart: lint and template', { skip }, () => {
     }
   });
 
-  test('only the frontend gets API credentials; its Role reads endpointslices, and endpoints only in legacy mode', async () => {
+  test('by default only the frontend gets API credentials; its Role reads endpointslices, and endpoints only in legacy mode', async () => {
     const objs = await render();
     const sa = find(objs, 'ServiceAccount', 'stringsvc-frontend');
     assert.equal(sa.automountServiceAccountToken, false);
@@ -226,7 +227,9 @@ describe('helm chart: lint and template', { skip }, () => {
   });
 
   test('probes on /healthz and /readyz of the named port', async () => {
-    for (const [, spec] of podSpecs(await render()).filter(([w]) => w.startsWith('Deployment'))) {
+    const deployments = podSpecs(await render(['--set', 'counter.enabled=true'])).filter(([w]) => w.startsWith('Deployment'));
+    assert.equal(deployments.length, 3);
+    for (const [, spec] of deployments) {
       const c = spec.containers[0];
       assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
       assert.deepEqual(c.livenessProbe.httpGet, { path: '/healthz', port: 'http' });
@@ -296,6 +299,122 @@ describe('helm chart: lint and template', { skip }, () => {
     }
   });
 
+  test('helm lint --strict passes with the counter enabled, with either store', async () => {
+    for (const extra of [['--set', 'counter.enabled=true'], ['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=1']]) {
+      const { stdout } = await helm(['lint', '--strict', chart, ...extra]);
+      assert.match(stdout, /1 chart\(s\) linted, 0 chart\(s\) failed/, extra.join(' '));
+    }
+  });
+
+  test('counter objects exist only when enabled; its ServiceAccount, Role and RoleBinding only with the kubernetes store; never its ConfigMap', async () => {
+    const counterObjs = (objs: Obj[]) => objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'counter').map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    assert.deepEqual(counterObjs(await render()), []);
+    assert.deepEqual(counterObjs(await render(['--set', 'counter.store=memory', '--set', 'counter.replicaCount=1'])), []);
+    const enabled = await render(['--set', 'counter.enabled=true', '--set', 'metrics.dashboard.enabled=true']);
+    assert.deepEqual(counterObjs(enabled), [
+      'Deployment/stringsvc-counter',
+      'PodDisruptionBudget/stringsvc-counter',
+      'Role/stringsvc-counter',
+      'RoleBinding/stringsvc-counter',
+      'Service/stringsvc-counter',
+      'ServiceAccount/stringsvc-counter',
+    ]);
+    // The app creates the ConfigMap at 0; a templated one would be reset by every upgrade.
+    assert.deepEqual(enabled.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name), ['stringsvc-dashboard']);
+    const dep = find(enabled, 'Deployment', 'stringsvc-counter');
+    assert.equal(dep.spec.replicas, 2);
+    assert.deepEqual(find(enabled, 'Service', 'stringsvc-counter').spec.ports, [{ port: 80, targetPort: 'http', protocol: 'TCP', name: 'http' }]);
+    assert.deepEqual(find(enabled, 'Service', 'stringsvc-counter').spec.selector, dep.spec.selector.matchLabels);
+    assert.deepEqual(find(enabled, 'PodDisruptionBudget', 'stringsvc-counter').spec, { maxUnavailable: 1, selector: dep.spec.selector });
+    // Its selector must not overlap the tiers': each Service reaches its own pods only.
+    for (const tier of ['backend', 'frontend']) {
+      const other = find(enabled, 'Deployment', `stringsvc-${tier}`);
+      assert.equal(selects(dep.spec.selector, other.spec.template.metadata.labels), false, tier);
+      assert.equal(selects(other.spec.selector, dep.spec.template.metadata.labels), false, tier);
+    }
+
+    const memory = await render(['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=1']);
+    assert.deepEqual(counterObjs(memory), ['Deployment/stringsvc-counter', 'PodDisruptionBudget/stringsvc-counter', 'Service/stringsvc-counter']);
+    const spec = find(memory, 'Deployment', 'stringsvc-counter').spec.template.spec;
+    assert.equal(spec.automountServiceAccountToken, false);
+    assert.equal(spec.serviceAccountName, undefined);
+    assert.equal(arg(spec, 'store'), 'memory');
+    assert.equal(arg(spec, 'configmap'), undefined);
+  });
+
+  test("the counter's Role: get/update of its own ConfigMap by name, create of configmaps, nothing else", async () => {
+    for (const [values, name] of [[[], 'stringsvc-counter'], [['--set', 'fullnameOverride=svc'], 'svc-counter']] as const) {
+      const objs = await render(['--set', 'counter.enabled=true', ...values]);
+      assert.deepEqual(find(objs, 'Role', name).rules, [
+        { apiGroups: [''], resources: ['configmaps'], resourceNames: [name], verbs: ['get', 'update'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+      ]);
+      const rb = find(objs, 'RoleBinding', name);
+      assert.deepEqual(rb.subjects, [{ kind: 'ServiceAccount', name, namespace: 'demo' }]);
+      assert.deepEqual(rb.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name });
+      assert.equal(find(objs, 'ServiceAccount', name).automountServiceAccountToken, false);
+      const spec = find(objs, 'Deployment', name).spec.template.spec;
+      assert.equal(spec.serviceAccountName, name);
+      assert.equal(spec.automountServiceAccountToken, true);
+      // The ConfigMap the app is told to use is the one the Role names.
+      assert.equal(arg(spec, 'configmap'), name);
+      // The frontend's Role is untouched: it still cannot reach the counter's ConfigMap.
+      assert.ok(find(objs, 'Role', name.replace(/counter$/, 'frontend')).rules.every((r: any) => !r.resources.includes('configmaps')));
+    }
+  });
+
+  test('the counter runs countersvc with the store, rate and burst, the shared server flags, and the namespace from the downward API', async () => {
+    const objs = await render(['--set', 'counter.enabled=true', '--kube-version', kubeVersion]);
+    const spec = find(objs, 'Deployment', 'stringsvc-counter').spec.template.spec;
+    const c = spec.containers[0];
+    assert.equal(c.name, 'counter');
+    assert.equal(c.image, find(objs, 'Deployment', 'stringsvc-frontend').spec.template.spec.containers[0].image);
+    assert.deepEqual(c.args, [
+      'dist/cmd/countersvc.js',
+      '--listen=:8080',
+      '--log-level=info',
+      '--request-log=true',
+      '--grace=10s',
+      '--shutdown-delay=0s',
+      '--store=kubernetes',
+      '--configmap=stringsvc-counter',
+      '--namespace=$(POD_NAMESPACE)',
+      '--rate=0.5',
+      '--burst=1',
+    ]);
+    assert.deepEqual(c.env, [{ name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }]);
+    assert.deepEqual(c.resources, { requests: { cpu: '50m', memory: '96Mi' }, limits: { memory: '256Mi' } });
+
+    const tuned = find(await render(['-f', valuesFile('non-default', nonDefault)]), 'Deployment', 'svc-counter').spec.template.spec;
+    assert.equal(tuned.containers[0].image, 'registry.example/stringsvc:v1@sha256:' + 'a'.repeat(64));
+    assert.deepEqual(tuned.imagePullSecrets, [{ name: 'regcred' }]);
+    for (const [flag, want] of [['rate', '2'], ['burst', '5'], ['log-level', 'debug'], ['request-log', 'false'], ['grace', '30s'], ['configmap', 'svc-counter'], ['metrics-prefix', 'counter_']]) {
+      assert.equal(arg(tuned, flag!), want, flag);
+    }
+    // helm --set passes a decimal as a string; the schema takes it, the app parses it.
+    const quarter = find(await render(['--set', 'counter.enabled=true', '--set', 'counter.rate=0.25']), 'Deployment', 'stringsvc-counter');
+    assert.equal(arg(quarter.spec.template.spec, 'rate'), '0.25');
+  });
+
+  test('with the counter, the ServiceMonitor also selects its Service; the NetworkPolicy leaves it reachable', async () => {
+    const objs = await render(['--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile('monitoring', monitoringOn), '--set', 'counter.enabled=true']);
+    const sm = find(objs, 'ServiceMonitor', 'stringsvc');
+    const services = objs.filter((o) => o.kind === 'Service');
+    assert.deepEqual(services.map((s) => s.metadata.name).sort(), ['stringsvc-backend', 'stringsvc-counter', 'stringsvc-frontend']);
+    for (const svc of services) {
+      assert.ok(selects(sm.spec.selector, svc.metadata.labels), `ServiceMonitor selects Service/${svc.metadata.name}`);
+      for (const ep of sm.spec.endpoints) assert.ok(svc.spec.ports.some((p: any) => p.name === ep.port), `port ${ep.port} on ${svc.metadata.name}`);
+    }
+    // Without the counter the ServiceMonitor is as before.
+    const without = find(await render(['--api-versions', 'monitoring.coreos.com/v1', '-f', valuesFile('monitoring', monitoringOn)]), 'ServiceMonitor', 'stringsvc');
+    assert.deepEqual(without.spec.selector.matchExpressions[0].values, ['backend', 'frontend']);
+    // The policy guards the backends only; the counter serves clients like the frontend.
+    const np = find(objs, 'NetworkPolicy', 'stringsvc-backend');
+    const counterPod = find(objs, 'Deployment', 'stringsvc-counter').spec.template.metadata.labels;
+    assert.equal(selects(np.spec.podSelector, counterPod), false);
+    assert.equal(objs.filter((o) => o.kind === 'NetworkPolicy').length, 1);
+  });
+
   test('the schema rejects bad values with a message naming the field', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'frontend.discovery=dns'], /\/frontend\/discovery.*one of 'endpointslices', 'endpoints'/],
@@ -306,6 +425,13 @@ describe('helm chart: lint and template', { skip }, () => {
       [['--set', 'containerPort=80'], /\/containerPort.*minimum/],
       [['--set', 'metrics.serviceMonitor.interval=soon'], /\/metrics\/serviceMonitor\/interval/],
       [['--set', 'image.pullPolicy=Sometimes'], /\/image\/pullPolicy/],
+      // One total per process: with the memory store, a second replica would count on its own.
+      [['--set', 'counter.store=memory'], /\/counter\/replicaCount.*maximum: got 2, want 1/],
+      [['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=2'], /\/counter\/replicaCount.*maximum: got 2, want 1/],
+      [['--set', 'counter.store=redis'], /\/counter\/store.*one of 'kubernetes', 'memory'/],
+      [['--set', 'counter.rate=0'], /\/counter\/rate/],
+      [['--set', 'counter.rate=fast'], /\/counter\/rate.*does not match pattern/],
+      [['--set', 'counter.burst=0'], /\/counter\/burst.*minimum/],
     ];
     for (const [args, msg] of cases) {
       const err = await helmFails(['template', 'stringsvc', chart, ...args]);
@@ -380,6 +506,8 @@ describe('helm chart on a real apiserver', { skip }, () => {
     const { stdout: notes } = await helm(['install', 'stringsvc', chart, '--namespace', 'demo', '-f', valuesFile('monitoring', monitoringOn)], cp.kubeconfigPath);
     assert.match(notes, /kubectl --namespace demo port-forward service\/stringsvc-frontend 8080:80/);
     assert.match(notes, /curl -XPOST -d'\{"s":"hello, world"\}' localhost:8080\/uppercase/);
+    assert.match(notes, /rollout status deployment\/stringsvc-backend deployment\/stringsvc-frontend\n/);
+    assert.doesNotMatch(notes, /counter/);
 
     const { stdout: manifest } = await helm(['get', 'manifest', 'stringsvc', '--namespace', 'demo'], cp.kubeconfigPath);
     const objs = parseAllDocuments(manifest).map((d) => d.toJS() as Obj).filter(Boolean);
@@ -465,6 +593,115 @@ describe('helm chart on a real apiserver', { skip }, () => {
     const services = (await core.listNamespacedService({ namespace: 'demo', labelSelector })).items;
     assert.deepEqual(services.map((s) => s.metadata?.name).sort(), ['stringsvc-backend', 'stringsvc-frontend']);
     for (const s of services) assert.ok(s.spec?.ports?.some((p) => p.name === sm.spec.endpoints[0].port), s.metadata?.name);
+  });
+
+  describe('with the counter enabled', () => {
+    const ns = 'counting';
+    const name = 'stringsvc-counter';
+    const forbidden = (err: unknown) => err instanceof ApiException && err.code === 403;
+    /** The ConfigMap the installed Deployment tells countersvc to use. */
+    let configMap = '';
+
+    test('helm install into a restricted namespace creates the counter objects but no ConfigMap; its pods are admitted', { timeout: 120_000 }, async () => {
+      await cp.createNamespace(ns, { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'latest' });
+      const { stdout: notes } = await helm(
+        ['install', 'stringsvc', chart, '--namespace', ns, '-f', valuesFile('monitoring', monitoringOn), '--set', 'counter.enabled=true'],
+        cp.kubeconfigPath,
+      );
+      assert.match(notes, new RegExp(`kubectl --namespace ${ns} port-forward service/${name} 8081:80`));
+      assert.match(notes, /curl -X POST -d '\{"v":1\}' localhost:8081\/add/);
+      assert.match(notes, new RegExp(`total in ConfigMap ${name} `));
+      assert.match(notes, new RegExp(`rollout status deployment/stringsvc-backend deployment/stringsvc-frontend deployment/${name}\n`));
+
+      const { stdout: manifest } = await helm(['get', 'manifest', 'stringsvc', '--namespace', ns], cp.kubeconfigPath);
+      const objs = parseAllDocuments(manifest).map((d) => d.toJS() as Obj).filter(Boolean);
+      const counter = objs.filter((o) => o.metadata.labels?.['app.kubernetes.io/component'] === 'counter');
+      assert.deepEqual(counter.map((o) => o.kind).sort(), ['Deployment', 'PodDisruptionBudget', 'Role', 'RoleBinding', 'Service', 'ServiceAccount']);
+      assert.deepEqual(objs.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name), [`stringsvc-dashboard`]);
+      for (const o of counter) {
+        const group = o.apiVersion.includes('/') ? `.${o.apiVersion.split('/')[0]}` : '';
+        assert.equal((await kubectl(['get', '--namespace', ns, `${o.kind.toLowerCase()}${group}/${o.metadata.name}`, '-o', 'name'])).trim() !== '', true);
+      }
+      const dep = JSON.parse(await kubectl(['get', '--namespace', ns, `deployment/${name}`, '-o', 'json'])) as Obj;
+      configMap = arg(dep.spec.template.spec, 'configmap') ?? '';
+      assert.equal(configMap, name);
+
+      const pods = async () =>
+        (await core.listNamespacedPod({ namespace: ns, labelSelector: 'app.kubernetes.io/instance=stringsvc,app.kubernetes.io/component=counter' })).items;
+      await waitFor('2 counter pods', async () => (await pods()).length === 2, 90_000, () => '');
+      for (const p of await pods()) {
+        assert.equal(p.spec?.serviceAccountName, name);
+        assert.equal(p.spec?.automountServiceAccountToken, true);
+      }
+      const events = await core.listNamespacedEvent({ namespace: ns });
+      assert.deepEqual(events.items.filter((e) => e.reason === 'FailedCreate').map((e) => e.message), []);
+
+      // The installed ServiceMonitor picks up the counter's Service with the tiers'.
+      const custom = cp.kc.makeApiClient(CustomObjectsApi);
+      const sm = (await custom.getNamespacedCustomObject({ group: 'monitoring.coreos.com', version: 'v1', namespace: ns, plural: 'servicemonitors', name: 'stringsvc' })) as Obj;
+      const services = (await core.listNamespacedService({ namespace: ns })).items;
+      assert.deepEqual(services.filter((s) => selects(sm.spec.selector, s.metadata?.labels ?? {})).map((s) => s.metadata?.name).sort(), [
+        'stringsvc-backend', name, 'stringsvc-frontend',
+      ]);
+    });
+
+    test("acting as the counter's ServiceAccount: get/update of its ConfigMap and create; other ConfigMaps, list and secrets no", async () => {
+      const kc = await cp.kubeConfigFor(ns, name);
+      const asCounter = kc.makeApiClient(CoreV1Api);
+      const authz = kc.makeApiClient(AuthorizationV1Api);
+      const can = async (verb: string, resource: string, namespace: string, resourceName?: string) =>
+        (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource, namespace, ...(resourceName ? { name: resourceName } : {}) } } } })).status?.allowed ?? false;
+
+      // Create (by any name: RBAC cannot narrow it), then get and update its own.
+      await asCounter.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: configMap }, data: { total: '0' } } });
+      const cm = await asCounter.readNamespacedConfigMap({ namespace: ns, name: configMap });
+      const updated = await asCounter.replaceNamespacedConfigMap({ namespace: ns, name: configMap, body: { ...cm, data: { total: '41' } } });
+      assert.equal(updated.data?.['total'], '41');
+      for (const verb of ['get', 'update']) assert.equal(await can(verb, 'configmaps', ns, configMap), true, verb);
+      assert.equal(await can('create', 'configmaps', ns), true);
+      for (const verb of ['patch', 'delete', 'watch']) assert.equal(await can(verb, 'configmaps', ns, configMap), false, verb);
+      await assert.rejects(asCounter.deleteNamespacedConfigMap({ namespace: ns, name: configMap }), forbidden);
+
+      await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'other' }, data: { k: 'v' } } });
+      await assert.rejects(asCounter.readNamespacedConfigMap({ namespace: ns, name: 'other' }), forbidden);
+      await assert.rejects(asCounter.replaceNamespacedConfigMap({ namespace: ns, name: 'other', body: { metadata: { name: 'other' }, data: {} } }), forbidden);
+      await assert.rejects(asCounter.readNamespacedConfigMap({ namespace: ns, name: 'stringsvc-dashboard' }), forbidden);
+      await assert.rejects(asCounter.listNamespacedConfigMap({ namespace: ns }), forbidden);
+      await assert.rejects(asCounter.readNamespacedSecret({ namespace: ns, name: 'anything' }), forbidden);
+      await assert.rejects(asCounter.listNamespacedSecret({ namespace: ns }), forbidden);
+      await assert.rejects(asCounter.listNamespacedPod({ namespace: ns }), forbidden);
+      // Its own namespace only.
+      await assert.rejects(asCounter.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: configMap } } }), forbidden);
+      await assert.rejects(asCounter.readNamespacedConfigMap({ namespace: 'demo', name: configMap }), forbidden);
+    });
+
+    test("a real countersvc as the counter's ServiceAccount creates the chart's ConfigMap and keeps its total across helm upgrade", { timeout: 60_000 }, async () => {
+      // Start from nothing, so the process exercises create as well as get/update.
+      await core.deleteNamespacedConfigMap({ namespace: ns, name: configMap });
+      const svc = await startBuilt(
+        'countersvc',
+        ['--store=kubernetes', `--configmap=${configMap}`, `--namespace=${ns}`, '--listen=127.0.0.1:0', '--rate=100', '--burst=100', '--request-log=false'],
+        { KUBECONFIG: await cp.kubeconfigFileFor(ns, name), KUBERNETES_SERVICE_HOST: '', POD_NAMESPACE: '' },
+      );
+      try {
+        const add = async (v: number) => {
+          const res = await fetch(`${svc.url}/add`, { method: 'POST', body: JSON.stringify({ v }) });
+          assert.equal(res.status, 200, svc.stderr());
+          return ((await res.json()) as { v: number }).v;
+        };
+        assert.equal(await add(1), 1);
+        assert.equal(await add(2), 3);
+      } finally {
+        assert.equal(await svc.stop(), 0, svc.stderr());
+      }
+      const read = async () => (await core.readNamespacedConfigMap({ namespace: ns, name: configMap })).data?.['total'];
+      assert.equal(await read(), '3');
+      // The chart does not own the ConfigMap: an upgrade (here changing the counter's rate) leaves the total alone.
+      await helm(['upgrade', 'stringsvc', chart, '--namespace', ns, '--reuse-values', '--set', 'counter.rate=2'], cp.kubeconfigPath);
+      const dep = JSON.parse(await kubectl(['get', '--namespace', ns, `deployment/${name}`, '-o', 'json'])) as Obj;
+      assert.equal(arg(dep.spec.template.spec, 'rate'), '2');
+      assert.equal(await read(), '3');
+    });
   });
 
   test('helm install with invalid values fails with the schema message and creates nothing', async () => {

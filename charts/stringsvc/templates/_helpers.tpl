@@ -51,12 +51,15 @@ app.kubernetes.io/name: {{ include "stringsvc.name" . }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{/* Names of the two tiers. */}}
+{{/* Names of the two tiers and of the optional counter service. */}}
 {{- define "stringsvc.backend.fullname" -}}
 {{- printf "%s-backend" (include "stringsvc.fullname" .) }}
 {{- end }}
 {{- define "stringsvc.frontend.fullname" -}}
 {{- printf "%s-frontend" (include "stringsvc.fullname" .) }}
+{{- end }}
+{{- define "stringsvc.counter.fullname" -}}
+{{- printf "%s-counter" (include "stringsvc.fullname" .) }}
 {{- end }}
 
 {{/* Labels and selector labels per tier. */}}
@@ -76,12 +79,42 @@ app.kubernetes.io/component: frontend
 {{ include "stringsvc.selectorLabels" . }}
 app.kubernetes.io/component: frontend
 {{- end }}
+{{- define "stringsvc.counter.labels" -}}
+{{ include "stringsvc.labels" . }}
+app.kubernetes.io/component: counter
+{{- end }}
+{{- define "stringsvc.counter.selectorLabels" -}}
+{{ include "stringsvc.selectorLabels" . }}
+app.kubernetes.io/component: counter
+{{- end }}
 
 {{/*
-Name of the frontend's ServiceAccount, the only one with API access.
+Name of the frontend's ServiceAccount; it and the counter's (with the Kubernetes store) are the only ones with API access.
 */}}
 {{- define "stringsvc.frontend.serviceAccountName" -}}
 {{- include "stringsvc.frontend.fullname" . }}
+{{- end }}
+
+{{/*
+Name of the counter's ServiceAccount (created only with counter.store=kubernetes).
+*/}}
+{{- define "stringsvc.counter.serviceAccountName" -}}
+{{- include "stringsvc.counter.fullname" . }}
+{{- end }}
+
+{{/*
+The ConfigMap holding the counter's total. The chart never templates it: the app creates it at 0,
+and a chart-owned ConfigMap would be reset (or deleted) by helm upgrade and uninstall.
+*/}}
+{{- define "stringsvc.counter.configMapName" -}}
+{{- include "stringsvc.counter.fullname" . }}
+{{- end }}
+
+{{/*
+True when the counter keeps its total in a ConfigMap and so needs a ServiceAccount, Role and RoleBinding.
+*/}}
+{{- define "stringsvc.counter.usesApi" -}}
+{{- if and .Values.counter.enabled (eq .Values.counter.store "kubernetes") }}true{{ end }}
 {{- end }}
 
 {{/*
@@ -118,6 +151,13 @@ Arguments shared by both tiers: the image's entrypoint is `node`, the first argu
 */}}
 {{- define "stringsvc.commonArgs" -}}
 - dist/cmd/stringsvc.js
+{{ include "stringsvc.serverArgs" . }}
+{{- end }}
+
+{{/*
+Server flags every program in the image takes (stringsvc and countersvc): listen address, logging, shutdown.
+*/}}
+{{- define "stringsvc.serverArgs" -}}
 - --listen=:{{ .Values.containerPort }}
 - --log-level={{ .Values.logLevel }}
 - --request-log={{ .Values.requestLog }}
@@ -126,7 +166,7 @@ Arguments shared by both tiers: the image's entrypoint is `node`, the first argu
 {{- end }}
 
 {{/*
-The container parts both tiers share: ports, probes, lifecycle, security, /tmp.
+The container parts every Deployment shares: ports, probes, lifecycle, security, /tmp.
 */}}
 {{- define "stringsvc.containerCommon" -}}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
@@ -163,7 +203,7 @@ volumeMounts:
 {{- end }}
 
 {{/*
-The pod-level parts both tiers share.
+The pod-level parts every Deployment shares.
 */}}
 {{- define "stringsvc.podCommon" -}}
 {{- with .Values.imagePullSecrets -}}
