@@ -179,6 +179,17 @@ describe('stringsvc process lifecycle', () => {
     assert.match(malformed.stderr, /--listen: "nowhere" is not an address/);
   });
 
+  test('when the log reader goes away, the server keeps serving and still stops on SIGTERM', async () => {
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0']);
+    svc.proc.stdout!.destroy(); // stdout now fails with EPIPE, as when a log collector dies
+    for (let i = 0; i < 5; i++) assert.equal((await send(`${svc.url}/uppercase`, '{"s":"x"}')).status, 200);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await send(`${svc.url}/count`, '{"s":"xy"}')).text, '{"v":2}\n');
+    const started = Date.now();
+    assert.equal(await svc.stop('SIGTERM', 5000), 0);
+    assert.ok(Date.now() - started < 3000, 'exited promptly');
+  });
+
   test("Go-style single-dash flags work as the seed types them", async () => {
     const svc = await startBuilt('stringsvc', ['-listen=127.0.0.1:0']);
     assert.equal((await send(`${svc.url}/count`, '{"s":"go"}')).text, '{"v":2}\n');

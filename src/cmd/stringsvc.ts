@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { bool, bytes, durationMs, isUsageError, listenAddress, parseFlags, UsageError } from '../kit/cli.ts';
-import { isLevel, newLogger } from '../kit/log.ts';
+import { flushLogs, isLevel, newLogger } from '../kit/log.ts';
 import { Readiness } from '../kit/health.ts';
 import { background } from '../kit/context.ts';
 import { createApp } from '../kit/transport/http/app.ts';
@@ -69,6 +69,7 @@ async function main(): Promise<void> {
     graceMs: durationMs('grace', f.grace),
     delayMs: durationMs('shutdown-delay', f['shutdown-delay']),
     onClosed: built.close,
+    beforeExit: () => flushLogs(logger),
   });
 }
 

@@ -13,6 +13,8 @@ export interface ShutdownOptions {
   delayMs?: number;
   /** Extra cleanup (close upstream pools, stop watches) once the servers are closed. */
   onClosed?: () => Promise<void> | void;
+  /** Last step before exiting, e.g. flushing buffered log lines. */
+  beforeExit?: () => Promise<void>;
 }
 
 /**
@@ -59,11 +61,12 @@ export function onSignals(options: ShutdownOptions): void {
     if (draining) process.exit(130);
     draining = true;
     options.logger.info({ signal }, 'signal received');
+    const exit = (code: number) => void (options.beforeExit?.() ?? Promise.resolve()).finally(() => process.exit(code));
     drain(options).then(
-      () => process.exit(0),
+      () => exit(0),
       (err: unknown) => {
         options.logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        exit(1);
       },
     );
   };

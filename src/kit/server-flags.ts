@@ -2,7 +2,7 @@ import type { Registry } from 'prom-client';
 import type { Logger as PinoLogger, LevelWithSilent } from 'pino';
 import type { Server } from 'node:http';
 import { bool, bytes, durationMs, listenAddress, UsageError, type FlagSpec } from './cli.ts';
-import { isLevel } from './log.ts';
+import { flushLogs, isLevel } from './log.ts';
 import type { Readiness } from './health.ts';
 import { createApp, type Route } from './transport/http/app.ts';
 import { addressOf, listen } from './transport/http/listen.ts';
@@ -92,6 +92,7 @@ export async function runHttpServer(options: RunOptions): Promise<Server> {
     graceMs: s.graceMs,
     delayMs: s.delayMs,
     ...(options.onClosed ? { onClosed: options.onClosed } : {}),
+    beforeExit: () => flushLogs(logger),
   });
   return server;
 }
