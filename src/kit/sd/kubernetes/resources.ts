@@ -36,7 +36,8 @@ function watchTimeoutSeconds(): number {
 function rawWatch(kc: KubeConfig, path: string, params: Record<string, string>): ResourceClient<never>['watch'] {
   const watch = new Watch(kc);
   // Our Watcher owns the silence detection; the library's own 30 s idle abort would cut quiet watches.
-  watch.requestTimeoutMs = 15 * 60_000;
+  // It is private in the typings but the documented knob in the source.
+  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 15 * 60_000;
   return async (resourceVersion, onEvent, onDone) => {
     const query = { ...params, resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(watchTimeoutSeconds()) };
     return watch.watch(path, query, (type: string, object: unknown) => onEvent(type as WatchEventType, object), onDone);
