@@ -20,9 +20,11 @@ export interface Running {
 /**
  * startBuilt runs a built CLI from `dist/cmd` with the test's own Node (24) and waits for it
  * to log its listen address. Use `--listen=127.0.0.1:0` so the OS picks a free port.
+ * `wrap` prefixes the command, e.g. `ip netns exec <ns>` to run it in a test network namespace.
  */
-export async function startBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Running> {
-  const proc = spawn(process.execPath, [`${repoRoot}dist/cmd/${cmd}.js`, ...args], {
+export async function startBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): Promise<Running> {
+  const argv = [...wrap, process.execPath, `${repoRoot}dist/cmd/${cmd}.js`, ...args];
+  const proc = spawn(argv[0]!, argv.slice(1), {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -74,8 +76,8 @@ export async function startBuilt(cmd: string, args: string[], env: NodeJS.Proces
 }
 
 /** runBuilt runs a built CLI to completion and returns its exit code and output. */
-export async function runBuilt(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const proc = spawn(process.execPath, [`${repoRoot}dist/cmd/${cmd}.js`, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function runBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = spawn(process.execPath, [`${repoRoot}dist/cmd/${cmd}.js`, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
