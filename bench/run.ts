@@ -7,9 +7,11 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
+import { discoveryBench } from './discovery.ts';
 
 const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   backend: backendBench,
+  discovery: discoveryBench,
 };
 
 const env = process.env;
