@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { requireEnv } from '../controlplane/require.ts';
 
 /**
  * TestNet is a network namespace of our own joined to the root namespace by a veth pair,
@@ -74,13 +75,22 @@ export function createTestNet(options: { subnet: number; hosts: number }): TestN
   return net;
 }
 
-/** netnsSkip is node:test's `skip` value: false when we may create namespaces (root with `ip`), else why not. */
+/**
+ * netnsSkip is node:test's `skip` value: false when we may create namespaces (root with `ip`),
+ * else why not, announced loudly. Where control-plane tests are required (CI), it throws instead.
+ */
 export function netnsSkip(): string | false {
-  if (process.getuid?.() !== 0) return 'needs root to create network namespaces';
-  try {
-    execFileSync('ip', ['-V'], { stdio: 'ignore' });
-    return false;
-  } catch {
-    return 'needs iproute2 (`ip`) to create network namespaces';
+  let reason: string | undefined;
+  if (process.getuid?.() !== 0) reason = 'needs root to create network namespaces';
+  else {
+    try {
+      execFileSync('ip', ['-V'], { stdio: 'ignore' });
+    } catch {
+      reason = 'needs iproute2 (`ip`) to create network namespaces';
+    }
   }
+  if (!reason) return false;
+  if (process.env[requireEnv] === '1') throw new Error(`${requireEnv}=1 but the discovery tests ${reason}`);
+  process.stderr.write(`\n!!!!! SKIPPING DISCOVERY END-TO-END TESTS: ${reason}\n\n`);
+  return `SKIPPED: ${reason}`;
 }
