@@ -205,3 +205,31 @@ test('stop during a backoff wait returns at once', async () => {
   await w.stop();
   assert.ok(Date.now() - begin < 1000);
 });
+
+test('a quiet watch that stayed up does not grow the backoff', async () => {
+  const client = new FakeClient();
+  client.lists.push({ items: [], resourceVersion: '1' });
+  let now = 0;
+  const restarts: Array<[string, number]> = [];
+  let opened = client.nextWatch();
+  const w = new Watcher<Obj>({
+    client,
+    onReset: () => {},
+    onChange: () => {},
+    onRestart: (reason, delay) => restarts.push([reason, delay]),
+    now: () => now,
+    random: () => 0.999999,
+    timers: instantTimers([]),
+  });
+  w.start();
+  for (let i = 0; i < 3; i++) {
+    await opened;
+    await new Promise((r) => setImmediate(r));
+    now += 300_000;
+    opened = client.nextWatch();
+    client.close();
+  }
+  await opened;
+  await w.stop();
+  assert.deepEqual(restarts, [['closed', 0], ['closed', 0], ['closed', 0]]);
+});

@@ -68,6 +68,10 @@ export interface WatcherOptions<T> {
   /** random in [0, 1), for jitter. */
   random?(): number;
   timers?: Timers;
+  /** now is the clock for how long a watch stayed up. */
+  now?(): number;
+  /** healthyAfterMs: an accepted watch that lasted this long counts as healthy even without events (default 1 s). */
+  healthyAfterMs?: number;
 }
 
 /** StatusError is a watch ERROR event turned into an error, carrying the HTTP-like code. */
@@ -110,7 +114,10 @@ const realTimers: Timers = {
 interface WatchOutcome {
   reason: RestartReason;
   err?: unknown;
-  /** progressed is true when the connection delivered at least one event. */
+  /**
+   * progressed is true when the connection delivered an event, or was accepted and stayed up
+   * for `healthyAfterMs`: a quiet but healthy watch must not grow the backoff.
+   */
   progressed: boolean;
 }
 
@@ -213,7 +220,9 @@ export class Watcher<T> {
     return new Promise<WatchOutcome>((resolve) => {
       let settled = false;
       let progressed = false;
+      let connectedAt: number | undefined;
       let silentTimer: unknown;
+      const now = this.#o.now ?? Date.now;
       const finish = (reason: RestartReason, err?: unknown) => {
         if (settled) return;
         settled = true;
@@ -221,6 +230,7 @@ export class Watcher<T> {
         this.#timers.clearTimeout(silentTimer);
         this.#handle?.abort();
         this.#handle = undefined;
+        if (connectedAt !== undefined && now() - connectedAt >= (this.#o.healthyAfterMs ?? 1000)) progressed = true;
         resolve({ reason, err, progressed });
       };
       const armSilent = () => {
@@ -254,6 +264,7 @@ export class Watcher<T> {
         (handle) => {
           if (settled) return handle.abort();
           this.#handle = handle;
+          connectedAt = now();
           this.#o.onSynced?.();
         },
         (err: unknown) => onDone(err ?? new Error('watch failed')),
