@@ -1,6 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
+import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api, DiscoveryV1Api, RbacAuthorizationV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
+import { inClusterConfig } from '../src/kit/sd/kubernetes/config.ts';
+import { statusCode } from '../src/kit/sd/kubernetes/watcher.ts';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { eventually } from './support/metrics.ts';
@@ -155,5 +160,43 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     assert.ok(events.every((e) => !e.instances || e.instances.length <= 1));
     await discovery.createNamespacedEndpointSlice({ namespace: ns, body: slice('quiet-b', 'quiet', ['10.40.0.2']) });
     await eventually('follows changes after restarts', () => inst.instances().length === 2, 10_000);
+  });
+
+  test('in-cluster credentials: a rotated token file is picked up without a restart', async (t) => {
+    await service('rotate');
+    await discovery.createNamespacedEndpointSlice({ namespace: ns, body: slice('rotate-a', 'rotate', ['10.60.0.1']) });
+    for (const name of ['expired', 'reader']) await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name } } });
+    const rbac = cp.kc.makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: 'reader' }, rules: [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }] } });
+    await rbac.createNamespacedRoleBinding({
+      namespace: ns,
+      body: { metadata: { name: 'reader' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'reader' }, subjects: [{ kind: 'ServiceAccount', name: 'reader', namespace: ns }] },
+    });
+    // A ServiceAccount mount as the kubelet writes it; the first token's identity has no access.
+    const saDir = mkdtempSync(join(tmpdir(), 'stringsvc-sa-'));
+    t.after(() => rmSync(saDir, { recursive: true, force: true }));
+    writeFileSync(join(saDir, 'ca.crt'), Buffer.from(cp.kc.getCurrentCluster()!.caData!, 'base64'));
+    const tokenOf = async (sa: string) => (await cp.kubeConfigFor(ns, sa)).getCurrentUser()!.token!;
+    writeFileSync(join(saDir, 'token'), await tokenOf('expired'));
+    utimesSync(join(saDir, 'token'), 1000, 1000);
+    const url = new URL(cp.server);
+    const kc = inClusterConfig(url.hostname, url.port, saDir);
+    const codes: Array<number | undefined> = [];
+    const inst = new KubernetesInstancer({
+      client: endpointSliceClient(kc, { namespace: ns, service: 'rotate' }),
+      kind: 'endpointslices',
+      port: 'http',
+      backoff: { initialMs: 20, maxMs: 100 },
+      onError: (err) => codes.push(statusCode(err)),
+    });
+    stops.push(() => inst.stop());
+    inst.start();
+    await eventually('refused with the first token', () => codes.length >= 2, 10_000);
+    assert.equal(codes[0], 403);
+    // The kubelet rotates the file in place; the next attempt must use the new token.
+    writeFileSync(join(saDir, 'token'), await tokenOf('reader'));
+    utimesSync(join(saDir, 'token'), 2000, 2000);
+    await inst.synced;
+    assert.deepEqual(inst.instances(), ['10.60.0.1:8080']);
   });
 });

@@ -150,6 +150,9 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     await cp.startApiserver();
     await cp.setPodReady(ns, 'backend-3', false);
     await eventually('three instances after the restart', async () => (await instancesMetric(fe!)) === 3, 60_000);
+    // Not just the count: exactly the Ready pods, nothing stale from before the outage.
+    const last = fe!.lines().filter((l) => l.msg === 'discovered instances changed').at(-1);
+    assert.deepEqual(last?.instances, net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort());
     const text = await scrape(fe!.url);
     const restarts = ['error', 'gone', 'closed'].map((reason) => metricValue(text, 'stringsvc_discovery_watch_restarts_total', { reason }));
     assert.ok(restarts[0]! + restarts[1]! + restarts[2]! > restartsBefore, `restarts ${restarts}`);
