@@ -233,3 +233,20 @@ test('a quiet watch that stayed up does not grow the backoff', async () => {
   await w.stop();
   assert.deepEqual(restarts, [['closed', 0], ['closed', 0], ['closed', 0]]);
 });
+
+test('a list that never answers is abandoned after the silence limit and retried', async () => {
+  let calls = 0;
+  const errors: string[] = [];
+  const client: ResourceClient<Obj> = {
+    list: () => (++calls === 1 ? new Promise<Listed<Obj>>(() => {}) : Promise.resolve({ items: [], resourceVersion: '1' })),
+    watch: async () => ({ abort() {} }),
+  };
+  let synced!: () => void;
+  const done = new Promise<void>((r) => (synced = r));
+  const w = new Watcher<Obj>({ client, onReset: () => synced(), onChange: () => {}, onError: (e) => errors.push((e as Error).message), silentMs: 30, backoff: { initialMs: 1 } });
+  w.start();
+  await done;
+  await w.stop();
+  assert.equal(calls, 2);
+  assert.deepEqual(errors, ['list did not answer within 30 ms']);
+});

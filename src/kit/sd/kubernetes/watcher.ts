@@ -164,7 +164,7 @@ export class Watcher<T> {
     while (!this.#stopped) {
       if (rv === undefined) {
         try {
-          const listed = await this.#o.client.list();
+          const listed = await this.#listWithin(this.#o.silentMs ?? 120_000);
           if (this.#stopped) return;
           rv = listed.resourceVersion;
           failures = 0;
@@ -193,6 +193,23 @@ export class Watcher<T> {
         await this.#restart(outcome.reason, failures, outcome.err);
       }
     }
+  }
+
+  /** listWithin bounds a list like a watch: an API server that hangs must not stall discovery for good. */
+  #listWithin(ms: number): Promise<Listed<T>> {
+    return new Promise((resolve, reject) => {
+      const timer = this.#timers.setTimeout(() => reject(new Error(`list did not answer within ${ms} ms`)), ms);
+      this.#o.client.list().then(
+        (listed) => {
+          this.#timers.clearTimeout(timer);
+          resolve(listed);
+        },
+        (err: unknown) => {
+          this.#timers.clearTimeout(timer);
+          reject(err);
+        },
+      );
+    });
   }
 
   /** restart reports the restart and waits out its backoff (none when failures is 0). */
