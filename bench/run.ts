@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
+import { discoveryBench } from './discovery.ts';
 import { frontendBench } from './frontend.ts';
 import { gokitBench } from './gokit.ts';
 
@@ -14,6 +15,7 @@ const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   backend: backendBench,
   gokit: gokitBench,
   frontend: frontendBench,
+  discovery: discoveryBench,
 };
 
 const env = process.env;

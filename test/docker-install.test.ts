@@ -77,7 +77,7 @@ describe('Dockerfile production install, replayed without Docker', () => {
       assert.ok(!existsSync(join(dir, 'node_modules', dev)), `dev dependency ${dev} left out`);
     }
 
-    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0'], { NODE_ENV: 'production' }, dir);
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0'], { NODE_ENV: 'production' }, { root: dir });
     try {
       const res = await fetch(`${svc.url}/uppercase`, { method: 'POST', body: '{"s":"hello, world"}' });
       assert.equal(await res.text(), '{"v":"HELLO, WORLD"}\n');

@@ -10,6 +10,9 @@ import { onSignals } from '../kit/lifecycle.ts';
 import { buildService } from '../stringsvc/build.ts';
 import { makeEndpoints } from '../stringsvc/endpoints.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
+import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
+import { startDiscovery, type Discovery } from '../stringsvc/discovery.ts';
+import { isAccessDeniedError } from '../kit/sd/kubernetes/rbac.ts';
 import { makeRoutes } from '../stringsvc/transport.ts';
 
 const flags = {
@@ -25,6 +28,7 @@ const flags = {
   grace: { default: '10s', help: 'On SIGTERM, time in-flight requests get to finish.' },
   'shutdown-delay': { default: '0s', help: 'On SIGTERM, time to keep serving while unready, before draining.' },
   ...proxyFlags,
+  ...discoveryFlags,
 };
 
 async function main(): Promise<void> {
@@ -38,13 +42,33 @@ async function main(): Promise<void> {
   const addr = listenAddress('listen', f.listen);
   const requestLog = bool('request-log', f['request-log']);
   const proxy = proxyConfig(f);
+  const disc = discoveryConfig(f, proxy.instances);
   const logger = newLogger(f['log-level'], { listen: f.listen });
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const readiness = new Readiness();
 
-  const built = buildService({ proxy, registry, logger, requestLog, metricsPrefix: f['metrics-prefix'] });
+  let discovery: Discovery | undefined;
+  if (disc.mode === 'endpointslices' || disc.mode === 'endpoints') {
+    discovery = await startDiscovery({ config: { ...disc, mode: disc.mode }, logger, registry, readiness });
+  }
+  const built = buildService({
+    proxy,
+    registry,
+    logger,
+    requestLog,
+    metricsPrefix: f['metrics-prefix'],
+    ...(discovery
+      ? {
+          discovered: {
+            instancer: discovery.instancer,
+            describe: { discovery: disc.mode, service: disc.service, port: disc.port },
+            ...(disc.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: disc.invalidateOnErrorMs } : {}),
+          },
+        }
+      : {}),
+  });
 
   const app = createApp({
     logger,
@@ -68,7 +92,10 @@ async function main(): Promise<void> {
     logger: background(logger).logger,
     graceMs: durationMs('grace', f.grace),
     delayMs: durationMs('shutdown-delay', f['shutdown-delay']),
-    onClosed: built.close,
+    onClosed: async () => {
+      await discovery?.stop();
+      built.close();
+    },
     beforeExit: () => flushLogs(logger),
   });
 }
@@ -77,6 +104,11 @@ main().catch((err: unknown) => {
   if (isUsageError(err)) {
     process.stderr.write(`stringsvc: ${err.message}\nRun 'stringsvc --help' for usage.\n`);
     process.exit(2);
+  }
+  if (isAccessDeniedError(err)) {
+    // A deployment mistake, not a bug: the message says what to grant; a stack trace would bury it.
+    process.stderr.write(`stringsvc: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`stringsvc: ${(err as Error).stack ?? String(err)}\n`);
   process.exit(1);

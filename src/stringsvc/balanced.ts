@@ -63,6 +63,8 @@ export interface BalancedOptions<Req, Res> {
   decode(body: unknown): Res;
   resilience?: Resilience;
   observer?: UpstreamObserver;
+  /** invalidateOnErrorMs drops the instances once discovery has failed this long; default: keep the last good set. */
+  invalidateOnErrorMs?: number;
 }
 
 /** BalancedEndpoint is one robust client endpoint and the close that releases its pools. */
@@ -95,6 +97,7 @@ export function balancedEndpoint<Req, Res>(options: BalancedOptions<Req, Res>): 
     onBreakerStateChange: (instance, from, to) => observer.onBreakerStateChange?.(instance, from, to),
   });
   const endpointer = new Endpointer(options.instancer, factory, {
+    ...(options.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: options.invalidateOnErrorMs } : {}),
     onChange: (instances) => observer.onInstances?.(instances),
     onError: (err) => observer.onError?.(err),
   });

@@ -1,6 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
-import { FixedInstancer } from '../kit/sd/instancer.ts';
+import { FixedInstancer, type Instancer } from '../kit/sd/instancer.ts';
 import { uppercaseEndpoint } from './client.ts';
 import { instrumentingMiddleware } from './instrumenting.ts';
 import { loggingMiddleware } from './logging.ts';
@@ -18,6 +18,11 @@ export interface BuildOptions {
   logger: Logger;
   requestLog: boolean;
   metricsPrefix: string;
+  /**
+   * discovered replaces the `--proxy` list with a discovering Instancer (Kubernetes);
+   * `describe` is logged on the `proxying` line.
+   */
+  discovered?: { instancer: Instancer; describe: Record<string, unknown>; invalidateOnErrorMs?: number };
 }
 
 /** Built is the service onion plus what the transport and shutdown need from it. */
@@ -38,18 +43,21 @@ export function buildService(options: BuildOptions): Built {
   const { proxy, registry, logger } = options;
   let svc = newStringService();
   let close = () => {};
-  if (proxy.instances.length === 0) {
+  const discovered = options.discovered;
+  if (proxy.instances.length === 0 && !discovered) {
     logger.info({ proxy_to: 'none' }, 'proxying');
   } else {
     const uppercase = uppercaseEndpoint({
-      instancer: new FixedInstancer(proxy.instances),
+      instancer: discovered?.instancer ?? new FixedInstancer(proxy.instances),
       resilience: proxy.resilience,
-      observer: upstreamMetrics({ registry, onError: (err) => logger.warn({ err }, 'upstream discovery') }),
+      // Kubernetes discovery logs its own failures already; the Endpointer's echo of them is debug.
+      observer: upstreamMetrics({ registry, onError: (err) => logger[discovered ? 'debug' : 'warn']({ err }, 'upstream discovery') }),
+      ...(discovered?.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: discovered.invalidateOnErrorMs } : {}),
     });
     svc = proxyingMiddleware(uppercase.endpoint)(svc);
     close = uppercase.close;
     // The seed prints Go's `fmt.Sprint` of the list.
-    logger.info({ proxy_to: `[${proxy.instances.join(' ')}]` }, 'proxying');
+    logger.info(discovered ? { proxy_to: discovered.describe } : { proxy_to: `[${proxy.instances.join(' ')}]` }, 'proxying');
   }
   if (options.requestLog) svc = loggingMiddleware()(svc);
   svc = instrumentingMiddleware({ registry, prefix: options.metricsPrefix })(svc);

@@ -32,6 +32,8 @@ export interface RemoteOptions {
   instancer: Instancer;
   resilience?: Resilience;
   observer?: UpstreamObserver;
+  /** invalidateOnErrorMs drops the instances once discovery has failed this long. */
+  invalidateOnErrorMs?: number;
 }
 
 /** uppercaseEndpoint is the balanced, resilient client endpoint for `/uppercase`. */

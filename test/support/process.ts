@@ -22,10 +22,16 @@ export interface Running {
 /**
  * startBuilt runs a built CLI from `dist/cmd` with the test's own Node (24) and waits for it
  * to log its listen address. Use `--listen=127.0.0.1:0` so the OS picks a free port.
- * `root` is the folder holding `dist/` (another install of the project, e.g. a production one).
+ * `root` is the folder holding `dist/` (another install of the project, e.g. a production one);
+ * `wrap` prefixes the command, e.g. `ip netns exec <ns>` to run it in a test network namespace.
  */
-export async function startBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, root: string = repoRoot): Promise<Running> {
-  const [bin, ...argv] = [...reaped, process.execPath, join(root, 'dist', 'cmd', `${cmd}.js`), ...args];
+export async function startBuilt(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  options: { root?: string; wrap?: string[] } = {},
+): Promise<Running> {
+  const [bin, ...argv] = [...reaped, ...(options.wrap ?? []), process.execPath, join(options.root ?? repoRoot, 'dist', 'cmd', `${cmd}.js`), ...args];
   const proc = spawn(bin!, argv, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -78,9 +84,9 @@ export async function startBuilt(cmd: string, args: string[], env: NodeJS.Proces
 }
 
 /** runBuilt runs a built CLI to completion and returns its exit code and output. */
-export async function runBuilt(cmd: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export async function runBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [bin, ...argv] = [...reaped, process.execPath, `${repoRoot}dist/cmd/${cmd}.js`, ...args];
-  const proc = spawn(bin!, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin!, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

@@ -1,0 +1,71 @@
+import { CoreV1Api, DiscoveryV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import type { EndpointsLike } from './endpoints.ts';
+import type { EndpointSliceLike } from './endpointslices.ts';
+import type { ResourceClient, WatchEventType } from './watcher.ts';
+
+/** Resource names one discovery source reads, for RBAC checks and messages. */
+export interface ResourceRef {
+  group: string;
+  resource: string;
+}
+
+/** endpointSlicesRef is what `--discovery=endpointslices` reads. */
+export const endpointSlicesRef: ResourceRef = { group: 'discovery.k8s.io', resource: 'endpointslices' };
+
+/** endpointsRef is what `--discovery=endpoints` reads. */
+export const endpointsRef: ResourceRef = { group: '', resource: 'endpoints' };
+
+/** ServiceRef names the watched Service. */
+export interface ServiceRef {
+  namespace: string;
+  service: string;
+}
+
+/** serviceNameLabel is set by the EndpointSlice controllers to the owning Service's name. */
+export const serviceNameLabel = 'kubernetes.io/service-name';
+
+/**
+ * watchTimeoutSeconds asks the server to end each watch after 5–10 minutes, as client-go
+ * does, so connections are renewed (and load spreads over apiservers) without errors.
+ */
+function watchTimeoutSeconds(): number {
+  return 300 + Math.floor(Math.random() * 300);
+}
+
+/** rawWatch wraps the client's Watch (not its informer, which gives up on non-410 errors). */
+function rawWatch(kc: KubeConfig, path: string, params: Record<string, string>): ResourceClient<never>['watch'] {
+  const watch = new Watch(kc);
+  // Our Watcher owns the silence detection; the library's own 30 s idle abort would cut quiet watches.
+  // It is private in the typings but the documented knob in the source.
+  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 15 * 60_000;
+  return async (resourceVersion, onEvent, onDone) => {
+    const query = { ...params, resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(watchTimeoutSeconds()) };
+    return watch.watch(path, query, (type: string, object: unknown) => onEvent(type as WatchEventType, object), onDone);
+  };
+}
+
+/** endpointSliceClient lists and watches the Service's EndpointSlices (all of them, by label). */
+export function endpointSliceClient(kc: KubeConfig, ref: ServiceRef): ResourceClient<EndpointSliceLike> {
+  const api = kc.makeApiClient(DiscoveryV1Api);
+  const labelSelector = `${serviceNameLabel}=${ref.service}`;
+  return {
+    async list() {
+      const list = await api.listNamespacedEndpointSlice({ namespace: ref.namespace, labelSelector });
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    },
+    watch: rawWatch(kc, `/apis/discovery.k8s.io/v1/namespaces/${ref.namespace}/endpointslices`, { labelSelector }),
+  };
+}
+
+/** endpointsClient lists and watches the Service's legacy v1 Endpoints object. */
+export function endpointsClient(kc: KubeConfig, ref: ServiceRef): ResourceClient<EndpointsLike> {
+  const api = kc.makeApiClient(CoreV1Api);
+  const fieldSelector = `metadata.name=${ref.service}`;
+  return {
+    async list() {
+      const list = await api.listNamespacedEndpoints({ namespace: ref.namespace, fieldSelector });
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    },
+    watch: rawWatch(kc, `/api/v1/namespaces/${ref.namespace}/endpoints`, { fieldSelector }),
+  };
+}
