@@ -8,6 +8,7 @@ import { accessDenied, checkAccess, isAccessDeniedError, whoAmI } from '../kit/s
 import { endpointsClient, endpointSliceClient, endpointSlicesRef, endpointsRef } from '../kit/sd/kubernetes/resources.ts';
 import type { DiscoveryConfig } from './discovery-flags.ts';
 import { discoveryMetrics } from './discovery-metrics.ts';
+import type { BuildOptions } from './build.ts';
 
 /** firstSyncReason is what `/readyz` reports until discovery has listed the Service once. */
 export const firstSyncReason = 'waiting for first discovery sync';
@@ -25,6 +26,8 @@ export interface DiscoveryOptions {
 /** Discovery is a started Kubernetes instancer and how to stop it. */
 export interface Discovery {
   instancer: KubernetesInstancer;
+  /** discovered is buildService's `discovered` option for this instancer. */
+  discovered: NonNullable<BuildOptions['discovered']>;
   stop(): Promise<void>;
 }
 
@@ -73,5 +76,10 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
       logger.warn(isAccessDeniedError(mapped) ? { error: mapped.message } : { err }, 'discovery failed; keeping the last good set');
     },
   }).start();
-  return { instancer, stop: () => instancer.stop() };
+  const discovered = {
+    instancer,
+    describe: { discovery: config.mode, service: config.service, port: config.port },
+    ...(config.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: config.invalidateOnErrorMs } : {}),
+  };
+  return { instancer, discovered, stop: () => instancer.stop() };
 }
