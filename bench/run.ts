@@ -42,5 +42,6 @@ for (const name of wanted.length ? wanted : Object.keys(sections)) {
   console.table(figures);
 }
 
-// Redraw the README chart from everything measured so far.
+// Redraw the README chart and table from everything measured so far.
 await import('./chart.ts');
+await import('./report.ts');

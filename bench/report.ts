@@ -1,0 +1,49 @@
+/**
+ * `node bench/report.ts` renders `bench/results/latest.json` as the README's benchmark table
+ * (between the `bench:start`/`bench:end` markers), with each issue's target next to the
+ * measured figure, so the README cannot drift from the last run.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { repoRoot, type Figures } from './lib/config.ts';
+
+interface Row {
+  key: string;
+  what: string;
+  target?: { op: '>=' | '<='; value: number };
+}
+
+const rows: Row[] = [
+  { key: 'backend_vs_raw_rps_ratio', what: 'backend (default logging) ÷ raw node:http, throughput', target: { op: '>=', value: 0.6 } },
+  { key: 'backend_vs_raw_rps_ratio_nolog', what: 'backend (request log off) ÷ raw node:http', target: { op: '>=', value: 0.85 } },
+  { key: 'gokit2_backend_rps_ratio', what: 'backend (logging) ÷ go-kit stringsvc2, one core each', target: { op: '>=', value: 1 } },
+  { key: 'gokit1_backend_rps_ratio_nolog', what: 'backend (request log off) ÷ go-kit stringsvc1', target: { op: '>=', value: 1 } },
+  { key: 'gokit1_raw_node_rps_ratio', what: 'raw node:http ÷ go-kit stringsvc1 (the ceiling for any Node server)' },
+  { key: 'frontend_vs_haproxy_rps_ratio', what: 'frontend ÷ HAProxy, same 3 backends', target: { op: '>=', value: 0.8 } },
+  { key: 'frontend_vs_nginx_rps_ratio', what: 'frontend ÷ nginx, same 3 backends', target: { op: '>=', value: 0.8 } },
+  { key: 'frontend_vs_haproxy_rps_ratio_logged', what: 'frontend with request logging on ÷ HAProxy' },
+  { key: 'hop_added_p99_ms', what: 'p99 added by the frontend hop at a fixed moderate rate (ms)', target: { op: '<=', value: 1 } },
+  { key: 'discovery_propagation_p50_ms', what: 'EndpointSlice write acknowledged → balancer uses it, p50 (ms)' },
+  { key: 'discovery_propagation_p99_ms', what: 'same, p99 (ms)', target: { op: '<=', value: 50 } },
+  { key: 'slice_update_cpu_ms_5000', what: 'CPU to apply one slice update, service of 5,000 endpoints (ms)' },
+  { key: 'backend_rss_mb', what: 'backend RSS under load (MB)' },
+  { key: 'frontend_rss_mb', what: 'frontend RSS under load (MB)' },
+];
+
+const results = JSON.parse(readFileSync(`${repoRoot}bench/results/latest.json`, 'utf8')) as Figures;
+const lines = ['| figure | key | measured | target |', '| --- | --- | ---: | --- |'];
+for (const r of rows) {
+  const v = results[r.key];
+  if (v === undefined) continue;
+  const met = r.target ? (r.target.op === '>=' ? v >= r.target.value : v <= r.target.value) : undefined;
+  const target = r.target ? `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value} ${met ? '✅ met' : '❌ missed'}` : '';
+  lines.push(`| ${r.what} | \`${r.key}\` | ${v} | ${target} |`);
+}
+const readme = `${repoRoot}README.md`;
+const text = readFileSync(readme, 'utf8');
+const start = '<!-- bench:start -->';
+const end = '<!-- bench:end -->';
+const a = text.indexOf(start);
+const b = text.indexOf(end);
+if (a < 0 || b < a) throw new Error('README.md has no bench:start/bench:end markers');
+writeFileSync(readme, `${text.slice(0, a + start.length)}\n${lines.join('\n')}\n${text.slice(b)}`);
+console.log(`README benchmark table updated (${lines.length - 2} rows)`);
