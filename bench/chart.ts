@@ -19,9 +19,9 @@ const pick = (entries: Array<[string, string, boolean]>): Bar[] =>
 const throughput = pick([
   ['backend_raw_rps', 'raw node:http (no logs)', false],
   ['backend_rps_nolog', 'stringsvc backend, request log off', true],
-  ['gokit1_rps', 'go-kit stringsvc1 (no logs)', false],
+  ['gokit1_backend_rps', 'go-kit stringsvc1 (no logs), GOMAXPROCS=1', false],
   ['backend_rps', 'stringsvc backend, default logging', true],
-  ['gokit2_rps', 'go-kit stringsvc2 (logging)', false],
+  ['gokit2_backend_rps', 'go-kit stringsvc2 (logging), GOMAXPROCS=1', false],
   ['frontend_rps', 'stringsvc frontend → 3 backends', true],
   ['frontend_rps_logged', 'stringsvc frontend, logging on', true],
   ['haproxy_rps', 'HAProxy → 3 backends', false],
