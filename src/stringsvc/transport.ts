@@ -33,7 +33,9 @@ export function errorEncoder(classify: (err: unknown) => UpstreamFailure | undef
     if (isHttpError(err)) return defaultErrorEncoder(err, req, res);
     const failure = classify(err);
     if (!failure) return defaultErrorEncoder(err, req, res);
-    (res.locals.ctx as Context).logger.warn({ err, status: failure.status }, 'upstream failure');
+    // The message already lists every attempt; a stack per failed request would make an outage
+    // (when every request fails) cost the most CPU exactly when the process is under strain.
+    (res.locals.ctx as Context).logger.warn({ status: failure.status, error: errorMessage(err) }, 'upstream failure');
     encodeJSON(res, { v: '', err: failure.message }, failure.status);
   };
 }
@@ -67,4 +69,8 @@ export function makeRoutes(endpoints: Endpoints, options: TransportOptions = {})
       },
     },
   ];
+}
+
+function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }
