@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, RbacAuthorizationV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
-import { inClusterConfig } from '../src/kit/sd/kubernetes/config.ts';
+import { inClusterConfig } from '../src/kit/kubernetes/config.ts';
 import { statusCode } from '../src/kit/sd/kubernetes/watcher.ts';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';

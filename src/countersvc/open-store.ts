@@ -1,7 +1,6 @@
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
 import { memoryStore } from './memory-store.ts';
-import { resolveNamespace } from './namespace.ts';
 import type { Store } from './store.ts';
 
 /** StoreStartupError is a failure to reach the store at start: reported in one line, exit 1. */
@@ -36,12 +35,12 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     return memoryStore();
   }
   // Loaded only when used: the client library triples start-up time.
-  const { CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
+  const { CoreV1Api } = await import('@kubernetes/client-node');
+  const { loadKubeConfig, resolveNamespace } = await import('../kit/kubernetes/config.ts');
   const { kubernetesStore } = await import('./kubernetes-store.ts');
-  const kc = new KubeConfig();
-  if (process.env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  const namespace = resolveNamespace({ flag: options.namespace, kubeconfigNamespace: kc.getContextObject(kc.getCurrentContext())?.namespace });
+  // The same lookup as discovery: KUBECONFIG, else in-cluster with the token re-read on rotation.
+  const kc = loadKubeConfig();
+  const namespace = resolveNamespace(options.namespace, kc);
   const registers = [options.registry];
   const conflicts = new Counter({ name: `${options.metricsPrefix}store_conflicts_total`, help: 'ConfigMap writes refused with 409 Conflict (then retried).', registers });
   const writes = new Counter({ name: `${options.metricsPrefix}store_writes_total`, help: 'ConfigMap writes that succeeded (each commits a batch of adds).', registers });

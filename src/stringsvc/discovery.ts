@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
 import type { Readiness } from '../kit/health.ts';
-import { loadKubeConfig, resolveNamespace } from '../kit/sd/kubernetes/config.ts';
+import { loadKubeConfig, resolveNamespace } from '../kit/kubernetes/config.ts';
 import { KubernetesInstancer } from '../kit/sd/kubernetes/instancer.ts';
 import { accessDenied, checkAccess, isAccessDeniedError, whoAmI } from '../kit/sd/kubernetes/rbac.ts';
 import { endpointsClient, endpointSliceClient, endpointSlicesRef, endpointsRef } from '../kit/sd/kubernetes/resources.ts';
