@@ -1,5 +1,5 @@
 import { startServer, rssMb } from './lib/proc.ts';
-import { wrk, type WrkResult } from './lib/wrk.ts';
+import { interleavedRounds, type Rounds } from './lib/rounds.ts';
 import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 
@@ -18,24 +18,15 @@ export async function backendBench(config: BenchConfig): Promise<Figures> {
   const servers = Object.fromEntries(
     await Promise.all(Object.entries(targets).map(async ([k, argv]) => [k, await startServer(argv, { cpus: config.serverCpus })] as const)),
   );
-  const results: Record<string, WrkResult[]> = { raw: [], ours: [], ours_nolog: [] };
   const idleRss = rssMb(servers.ours!.proc.pid!);
-  let loadedRss = 0;
+  let rounds: Rounds;
   try {
-    for (let round = 0; round < config.rounds; round++) {
-      for (const name of rotate(Object.keys(targets), round)) {
-        const url = `${servers[name]!.url}/uppercase`;
-        const load = { url, body: '{"s":"hello, world"}', connections: config.connections, cpus: config.loadCpus };
-        await wrk({ ...load, durationS: config.warmupS });
-        const r = await wrk({ ...load, durationS: config.durationS });
-        if (name === 'ours') loadedRss = Math.max(loadedRss, rssMb(servers.ours!.proc.pid!));
-        results[name]!.push(r);
-        config.log(`backend round ${round + 1}/${config.rounds} ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99Ms} ms`);
-      }
-    }
+    const at = (name: string) => ({ url: `${servers[name]!.url}/uppercase`, pid: servers[name]!.proc.pid! });
+    rounds = await interleavedRounds(config, 'backend', { raw: at('raw'), ours: at('ours'), ours_nolog: at('ours_nolog') });
   } finally {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
   }
+  const { results } = rounds;
   const rps = (name: string) => median(results[name]!.map((r) => r.rps));
   return {
     backend_raw_rps: round(rps('raw'), 0),
@@ -45,12 +36,6 @@ export async function backendBench(config: BenchConfig): Promise<Figures> {
     backend_vs_raw_rps_ratio_nolog: round(rps('ours_nolog') / rps('raw'), 3),
     backend_p99_ms: round(median(results.ours!.map((r) => r.p99Ms)), 3),
     backend_rss_mb_idle: round(idleRss, 1),
-    backend_rss_mb_loaded: round(loadedRss, 1),
+    backend_rss_mb_loaded: round(rounds.peakRssMb.ours!, 1),
   };
-}
-
-/** rotate changes which target goes first each round, so drift in machine load is shared. */
-function rotate<T>(xs: T[], n: number): T[] {
-  const k = n % xs.length;
-  return [...xs.slice(k), ...xs.slice(0, k)];
 }

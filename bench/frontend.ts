@@ -1,6 +1,6 @@
 import { startServer, rssMb, type Server } from './lib/proc.ts';
 import { startHaproxy, startNginx } from './lib/peers.ts';
-import { wrk, type WrkResult } from './lib/wrk.ts';
+import { interleavedRounds } from './lib/rounds.ts';
 import { fixedRate } from './lib/fixed-rate.ts';
 import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
@@ -32,23 +32,16 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
     haproxy: await startHaproxy(base + 1, addrs, config.serverCpus),
     nginx: await startNginx(base + 2, addrs, config.serverCpus),
   };
-  const results: Record<string, WrkResult[]> = Object.fromEntries(Object.keys(proxies).map((k) => [k, []]));
   const idleRss = rssMb(proxies.ours!.proc.pid!);
-  let loadedRss = 0;
   const body = '{"s":"hello, world"}';
   try {
-    for (let round = 0; round < config.rounds; round++) {
-      const names = Object.keys(proxies);
-      for (const name of [...names.slice(round % names.length), ...names.slice(0, round % names.length)]) {
-        const load = { url: `${proxies[name]!.url}/uppercase`, body, connections: config.connections, cpus: config.loadCpus };
-        await wrk({ ...load, durationS: config.warmupS });
-        const r = await wrk({ ...load, durationS: config.durationS });
-        if (r.errors > 0) throw new Error(`${name}: ${r.errors} errors under load`);
-        if (name === 'ours') loadedRss = Math.max(loadedRss, rssMb(proxies.ours!.proc.pid!));
-        results[name]!.push(r);
-        config.log(`frontend round ${round + 1}/${config.rounds} ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99Ms} ms`);
-      }
-    }
+    const at = (name: string) => ({ url: `${proxies[name]!.url}/uppercase`, pid: proxies[name]!.proc.pid! });
+    const { results, peakRssMb } = await interleavedRounds(
+      config,
+      'frontend',
+      Object.fromEntries(Object.keys(proxies).map((n) => [n, at(n)])),
+      { failOnErrors: true },
+    );
     const hop = await hopLatency(config, backends[0]!.url, proxies.ours!.url, body);
     const rps = (name: string) => median(results[name]!.map((r) => r.rps));
     return {
@@ -61,7 +54,7 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
       frontend_vs_haproxy_rps_ratio_logged: round(rps('ours_logged') / rps('haproxy'), 3),
       ...hop,
       frontend_rss_mb_idle: round(idleRss, 1),
-      frontend_rss_mb: round(loadedRss, 1),
+      frontend_rss_mb: round(peakRssMb.ours!, 1),
     };
   } finally {
     await Promise.all([...Object.values(proxies), ...backends].map((s) => s.stop()));

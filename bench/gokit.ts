@@ -1,5 +1,6 @@
-import { startServer, rssMb, type Server } from './lib/proc.ts';
-import { wrk, type WrkResult } from './lib/wrk.ts';
+import { startServer, type Server } from './lib/proc.ts';
+import type { WrkResult } from './lib/wrk.ts';
+import { interleavedRounds } from './lib/rounds.ts';
 import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { ensureGokit } from '../test/gokit/binaries.ts';
@@ -33,31 +34,20 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     server: await startServer([node, `${repoRoot}dist/cmd/stringsvc.js`, '--listen=127.0.0.1:0', ...flags], pin),
   });
   const targets: Record<string, Target> = {};
-  const results: Record<string, WrkResult[]> = { gokit2: [], ours: [], gokit1: [], ours_nolog: [], raw: [] };
-  const rss: Record<string, number> = {};
+  const order = ['gokit2', 'ours', 'gokit1', 'ours_nolog', 'raw'];
+  let results: Record<string, WrkResult[]> = {};
+  let rss: Record<string, number> = {};
   try {
     targets.gokit2 = await gokit(bins.stringsvc2);
     targets.gokit1 = await gokit(bins.stringsvc1);
     targets.ours = await ours();
     targets.ours_nolog = await ours('--request-log=false');
     targets.raw = { server: await startServer([node, `${repoRoot}bench/peers/raw-node.ts`, '0'], pin) };
-    for (let round = 0; round < config.rounds; round++) {
-      for (const name of rotate(Object.keys(results), round)) {
-        const { server, ns } = targets[name]!;
-        const load = {
-          url: `${server.url}/uppercase`,
-          body: '{"s":"hello, world"}',
-          connections: config.connections,
-          cpus: config.loadCpus,
-          prefix: ns?.enter ?? [],
-        };
-        await wrk({ ...load, durationS: config.warmupS });
-        const r = await wrk({ ...load, durationS: config.durationS });
-        rss[name] = Math.max(rss[name] ?? 0, rssMb(server.proc.pid!));
-        results[name]!.push(r);
-        config.log(`gokit round ${round + 1}/${config.rounds} ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99Ms} ms, errors ${r.errors}`);
-      }
-    }
+    const at = (name: string) => {
+      const { server, ns } = targets[name]!;
+      return { url: `${server.url}/uppercase`, pid: server.proc.pid!, ...(ns ? { prefix: ns.enter } : {}) };
+    };
+    ({ results, peakRssMb: rss } = await interleavedRounds(config, 'gokit', Object.fromEntries(order.map((n) => [n, at(n)]))));
   } finally {
     await Promise.all(Object.values(targets).map((t) => t.server.stop()));
     for (const t of Object.values(targets)) t.ns?.close();
@@ -78,10 +68,4 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     backend_rss_mb: round(rss.ours ?? NaN, 1),
     gokit2_backend_rss_mb: round(rss.gokit2 ?? NaN, 1),
   };
-}
-
-/** rotate changes which target goes first each round, so drift in machine load is shared. */
-function rotate<T>(xs: T[], n: number): T[] {
-  const k = n % xs.length;
-  return [...xs.slice(k), ...xs.slice(0, k)];
 }
