@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Request } from 'express';
+import type { ServerRequest } from '../kit/transport/http/handler.ts';
 import { isHttpError } from '../kit/transport/http/errors.ts';
 import { decodeAddRequest } from './transport.ts';
 
-const req = (body: string) => ({ body: Buffer.from(body) }) as unknown as Request;
+const req = (body: string) => ({ body: Buffer.from(body) }) as unknown as ServerRequest;
 
 test('decodes {"v": <safe integer>}, negatives and 1.0 included', () => {
   assert.deepEqual(decodeAddRequest(req('{"v":1}')), { v: 1 });

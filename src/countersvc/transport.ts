@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import { pathOf as requestPath, type Handler, type ServerReply, type ServerRequest } from '../kit/transport/http/handler.ts';
 import type { Context } from '../kit/context.ts';
 import type { Endpoint } from '../kit/endpoint.ts';
 import { isRateLimitedError } from '../kit/ratelimit/limiter.ts';
@@ -16,7 +16,7 @@ import { isOutOfRangeError, isStoreUnavailableError } from './store.ts';
  * form type). JSON has one number type, so `1.0` is the integer 1; `1.5`, `"1"` and numbers
  * beyond ±2^53-1 (which JSON.parse would round) are refused.
  */
-export function decodeAddRequest(req: Request): AddRequest {
+export function decodeAddRequest(req: ServerRequest): AddRequest {
   const body = jsonObjectBody(req);
   const v = body['v'];
   if (v === undefined) throw new HttpError(400, 'missing field "v"');
@@ -29,7 +29,7 @@ export function decodeAddRequest(req: Request): AddRequest {
  * errorEncoder answers `{"err"}`: 400 for bad input and totals leaving the safe range, 429
  * with the article's "rate limit exceeded", 503 when the store did not acknowledge the add.
  */
-export function errorEncoder(err: unknown, req: Request, res: Response): void {
+export function errorEncoder(err: unknown, req: ServerRequest, res: ServerReply): void {
   if (isOutOfRangeError(err)) return encodeJSON(res, { err: err.message }, 400);
   if (isRateLimitedError(err)) return encodeJSON(res, { err: err.message }, 429);
   if (isStoreUnavailableError(err)) {
@@ -40,9 +40,9 @@ export function errorEncoder(err: unknown, req: Request, res: Response): void {
 }
 
 /** pathExtractor puts the request path into the Context before the endpoint runs (go-kit's ServerBefore). */
-function pathExtractor(handler: RequestHandler): RequestHandler {
+function pathExtractor(handler: Handler): Handler {
   return (req, res, next) => {
-    res.locals.ctx = withPath(res.locals.ctx as Context, req.path);
+    res.locals.ctx = withPath(res.locals.ctx as Context, requestPath(req));
     return handler(req, res, next);
   };
 }

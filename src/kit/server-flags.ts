@@ -5,13 +5,15 @@ import { bool, bytes, durationMs, listenAddress, UsageError, type FlagSpec } fro
 import { flushLogs, isLevel } from './log.ts';
 import type { Readiness } from './health.ts';
 import { createApp, type Route } from './transport/http/app.ts';
+import { accessLogFormats, type AccessLogFormat } from './transport/http/access-log.ts';
 import { addressOf, listen } from './transport/http/listen.ts';
 import { onSignals } from './lifecycle.ts';
 
 /** serverFlags are the flags every HTTP service of ours takes, besides `--listen`. */
 export const serverFlags = {
   'log-level': { default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.' },
-  'request-log': { default: 'true', help: 'Log every request (access log and service log lines).' },
+  'request-log': { default: 'true', help: 'Log every request (access and service lines); false turns both off.' },
+  'access-log': { default: 'lean', help: 'Access line per request: lean (method, url, status, time), full (pino-http req/res objects) or off.' },
   'body-limit': { default: '1mb', help: 'Largest request body accepted (413 beyond).' },
   'handler-timeout': { default: '30s', help: 'Deadline for handling one request.' },
   'headers-timeout': { default: '10s', help: 'Time a client has to send the request headers.' },
@@ -26,6 +28,8 @@ export interface ServerSettings {
   listen: { host?: string; port: number };
   logLevel: LevelWithSilent;
   requestLog: boolean;
+  /** The access line format; `off` whenever requestLog is false. */
+  accessLog: AccessLogFormat;
   bodyLimitBytes: number;
   handlerTimeoutMs: number;
   headersTimeoutMs: number;
@@ -38,10 +42,14 @@ export interface ServerSettings {
 /** serverSettings parses the shared flags, throwing UsageError (exit 2) on a bad value. */
 export function serverSettings(f: Record<keyof typeof serverFlags | 'listen', string>): ServerSettings {
   if (!isLevel(f['log-level'])) throw new UsageError(`--log-level: "${f['log-level']}" is not a log level`);
+  const access = f['access-log'] as AccessLogFormat;
+  if (!accessLogFormats.includes(access)) throw new UsageError(`--access-log: "${access}" is not one of ${accessLogFormats.join(', ')}`);
+  const requestLog = bool('request-log', f['request-log']);
   return {
     listen: listenAddress('listen', f.listen),
     logLevel: f['log-level'],
-    requestLog: bool('request-log', f['request-log']),
+    requestLog,
+    accessLog: requestLog ? access : 'off',
     bodyLimitBytes: bytes('body-limit', f['body-limit']),
     handlerTimeoutMs: durationMs('handler-timeout', f['handler-timeout']),
     headersTimeoutMs: durationMs('headers-timeout', f['headers-timeout']),
@@ -76,7 +84,7 @@ export async function runHttpServer(options: RunOptions): Promise<Server> {
     routes: options.routes,
     bodyLimitBytes: s.bodyLimitBytes,
     handlerTimeoutMs: s.handlerTimeoutMs,
-    accessLog: s.requestLog,
+    accessLog: s.accessLog,
   });
   const server = await listen(app, {
     ...s.listen,

@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { ServerReply, ServerRequest } from '../kit/transport/http/handler.ts';
 import type { Route } from '../kit/transport/http/app.ts';
 import { isHttpError } from '../kit/transport/http/errors.ts';
 import { jsonObjectBody, stringField } from '../kit/transport/http/json-body.ts';
@@ -8,12 +8,12 @@ import type { CountRequest, Endpoints, UppercaseRequest } from './endpoints.ts';
 import { openapi } from './openapi.ts';
 
 /** decodeUppercaseRequest reads `{"s": string}` from the body, whatever the method or Content-Type. */
-export function decodeUppercaseRequest(req: Request): UppercaseRequest {
+export function decodeUppercaseRequest(req: ServerRequest): UppercaseRequest {
   return { s: stringField(jsonObjectBody(req), 's') };
 }
 
 /** decodeCountRequest reads `{"s": string}` from the body, whatever the method or Content-Type. */
-export function decodeCountRequest(req: Request): CountRequest {
+export function decodeCountRequest(req: ServerRequest): CountRequest {
   return { s: stringField(jsonObjectBody(req), 's') };
 }
 
@@ -29,7 +29,7 @@ export type UpstreamFailure = { status: number; message: string };
  * only read `err` still see what went wrong. `classify` maps the latter to a status.
  */
 export function errorEncoder(classify: (err: unknown) => UpstreamFailure | undefined): ErrorEncoder {
-  return (err: unknown, req: Request, res: Response) => {
+  return (err: unknown, req: ServerRequest, res: ServerReply) => {
     if (isHttpError(err)) return defaultErrorEncoder(err, req, res);
     const failure = classify(err);
     if (!failure) return defaultErrorEncoder(err, req, res);

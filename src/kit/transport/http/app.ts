@@ -1,19 +1,21 @@
-import express, { type ErrorRequestHandler, type Express, type RequestHandler } from 'express';
-import { pinoHttp } from 'pino-http';
+import type { RequestListener } from 'node:http';
+import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger as PinoLogger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../../health.ts';
 import { HttpError } from './errors.ts';
 import { rawBody } from './raw-body.ts';
 import { requestContext } from './context.ts';
-import { requestIdOf } from './request-id.ts';
+import { accessLogger, type AccessLogFormat } from './access-log.ts';
 import { defaultErrorEncoder, encodeJSON } from './server.ts';
+import type { Handler, ServerReply, ServerRequest } from './handler.ts';
+import { routeTable } from './route-table.ts';
 
 /** Route binds one handler to a method and path; several routes may share a path. */
 export interface Route {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH';
   path: string;
-  handler: RequestHandler;
+  handler: Handler;
 }
 
 /** AppOptions configure the express app every service of ours is served by. */
@@ -26,26 +28,48 @@ export interface AppOptions {
   bodyLimitBytes: number;
   /** Deadline given to every request's Context. */
   handlerTimeoutMs: number;
-  /** Access log per request (pino-http). Off trades per-request logs for throughput. */
-  accessLog: boolean;
+  /** The access line written per request (see AccessLogFormat). */
+  accessLog: AccessLogFormat;
 }
 
 /**
  * createApp assembles the shared HTTP surface: request ids, access log, body limit, the
  * service routes (404 for unknown paths, 405 with `Allow` for wrong methods), `/healthz`,
- * `/readyz`, `/metrics`, and a last-resort error handler that always answers JSON.
+ * `/readyz`, `/metrics`, and a last-resort error handler that always answers JSON. Exact
+ * route matches skip express's dispatch (see routeTable); express serves everything else.
  */
-export function createApp(options: AppOptions): Express {
-  const { logger, readiness, registry } = options;
+export function createApp(options: AppOptions): RequestListener {
+  const prelude = [requestIds(options), rawBody(options.bodyLimitBytes)];
+  const routes = withOperationalRoutes(options);
+  const app = expressApp(options, prelude, routes);
+  return routeTable({ routes, prelude, fallback: app, onError: lastResort });
+}
+
+/** lastResort answers whatever error reached the end, as JSON; a half-sent answer is cut. */
+function lastResort(err: unknown, req: ServerRequest, res: ServerReply): void {
+  if (res.headersSent) return void res.destroy();
+  defaultErrorEncoder(err, req, res);
+}
+
+/** expressApp mounts the prelude and routes on express, with the 404 and last-resort handlers. */
+function expressApp(options: AppOptions, prelude: Handler[], routes: Route[]): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
   app.set('query parser', false);
+  for (const h of prelude) app.use(h);
+  mountRoutes(app, routes);
+  app.use((req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`)));
+  const errors: ErrorRequestHandler = (err, req, res, _next) => lastResort(err, req, res);
+  app.use(errors);
+  options.logger.debug({ routes: routes.map((r) => `${r.method} ${r.path}`) }, 'routes mounted');
+  return app;
+}
 
-  app.use(requestIds(options));
-  app.use(rawBody(options.bodyLimitBytes));
-
-  const routes: Route[] = [
+/** withOperationalRoutes adds `/healthz`, `/readyz` and `/metrics` to the service's routes. */
+function withOperationalRoutes(options: AppOptions): Route[] {
+  const { readiness, registry } = options;
+  return [
     ...options.routes,
     { method: 'GET', path: '/healthz', handler: (_req, res) => encodeJSON(res, { status: 'ok' }) },
     {
@@ -66,56 +90,18 @@ export function createApp(options: AppOptions): Express {
       },
     },
   ];
-  mountRoutes(app, routes);
-
-  app.use((req, _res, next) => next(new HttpError(404, `no route for ${req.method} ${req.path}`)));
-  const lastResort: ErrorRequestHandler = (err, req, res, _next) => {
-    if (res.headersSent) return void res.destroy();
-    defaultErrorEncoder(err, req, res);
-  };
-  app.use(lastResort);
-  logger.debug({ routes: routes.map((r) => `${r.method} ${r.path}`) }, 'routes mounted');
-  return app;
 }
 
 /**
  * requestIds gives every request an id (honoured from `X-Request-Id` or generated), echoes it
- * back, and puts the request Context in `res.locals.ctx` for the endpoint handlers.
+ * back, arranges its access line, and puts the request Context in `res.locals.ctx` for the
+ * endpoint handlers.
  */
-function requestIds(options: AppOptions): RequestHandler {
-  if (options.accessLog) {
-    const http = pinoHttp({
-      logger: options.logger,
-      genReqId: (req, res) => {
-        const id = requestIdOf(req);
-        res.setHeader('x-request-id', id);
-        return id;
-      },
-      customAttributeKeys: { reqId: 'request_id' },
-      quietReqLogger: true,
-      quietResLogger: true,
-      // Method, path, status and time are what an access log is read for; serializing whole
-      // requests and responses (pino-http's default) costs more than the request itself.
-      wrapSerializers: false,
-      serializers: { req: () => undefined },
-      customSuccessObject: (req, res, val: { responseTime: number }) => ({
-        method: req.method,
-        url: req.url,
-        status: res.statusCode,
-        responseTime: val.responseTime,
-      }),
-    });
-    return (req, res, next) => {
-      http(req, res);
-      res.locals.ctx = requestContext(req, res, req.log, options.handlerTimeoutMs);
-      next();
-    };
-  }
+function requestIds(options: AppOptions): Handler {
+  const named = accessLogger(options.logger, options.accessLog);
   return (req, res, next) => {
-    const id = requestIdOf(req);
-    (req as { id?: string }).id = id;
-    res.setHeader('x-request-id', id);
-    res.locals.ctx = requestContext(req, res, options.logger, options.handlerTimeoutMs);
+    const id = named(req, res);
+    res.locals.ctx = requestContext(req, res, id, options.logger, options.handlerTimeoutMs);
     next();
   };
 }

@@ -1,26 +1,32 @@
-import type { Request, Response } from 'express';
+import type { ServerReply, ServerRequest } from './handler.ts';
 import type { Context, Logger } from '../../context.ts';
 
 /**
  * RequestContext is the endpoint Context of one HTTP request. Its signal aborts when the client
  * goes away before the answer is sent, or when the handler deadline passes, so upstream calls
  * made on its behalf stop too. The signal (a controller, a timer and a listener) is built on
- * first use: a backend that never calls upstream never pays for it.
+ * first use: a backend that never calls upstream never pays for it; so is the logger.
  */
 class RequestContext implements Context {
   readonly requestId: string;
-  readonly logger: Logger;
   readonly deadline: number;
   readonly traceparent?: string;
-  readonly #res: Response;
+  readonly #res: ServerReply;
+  readonly #base: Logger;
+  #logger: Logger | undefined;
   #signal: AbortSignal | undefined;
 
-  constructor(requestId: string, logger: Logger, deadline: number, res: Response, traceparent: string | undefined) {
+  constructor(requestId: string, base: Logger, deadline: number, res: ServerReply, traceparent: string | undefined) {
     this.requestId = requestId;
-    this.logger = logger;
+    this.#base = base;
     this.deadline = deadline;
     if (traceparent !== undefined) this.traceparent = traceparent;
     this.#res = res;
+  }
+
+  /** The logger bound to the request id, made on first use: a quiet request never pays for it. */
+  get logger(): Logger {
+    return (this.#logger ??= this.#base.child({ request_id: this.requestId }));
   }
 
   get signal(): AbortSignal {
@@ -43,11 +49,14 @@ class RequestContext implements Context {
   }
 }
 
-/** requestContext builds the endpoint Context for one HTTP request with a `timeoutMs` deadline. */
-export function requestContext(req: Request, res: Response, logger: Logger, timeoutMs: number): Context {
+/**
+ * requestContext builds the endpoint Context for one HTTP request named `requestId`, with a
+ * `timeoutMs` deadline and a logger that is `logger` bound to the id.
+ */
+export function requestContext(req: ServerRequest, res: ServerReply, requestId: string, logger: Logger, timeoutMs: number): Context {
   const traceparent = req.headers.traceparent;
   return new RequestContext(
-    String((req as { id?: unknown }).id ?? ''),
+    requestId,
     logger,
     Date.now() + timeoutMs,
     res,

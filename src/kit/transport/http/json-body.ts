@@ -1,4 +1,4 @@
-import type { Request } from 'express';
+import type { ServerRequest } from './handler.ts';
 import { HttpError } from './errors.ts';
 
 /**
@@ -6,7 +6,7 @@ import { HttpError } from './errors.ts';
  * whatever the Content-Type (go-kit clients and `curl -d` send form or no content type),
  * and on GET too, because go-kit's proxying client sends GET with a JSON body.
  */
-export function jsonObjectBody(req: Request): Record<string, unknown> {
+export function jsonObjectBody(req: ServerRequest): Record<string, unknown> {
   const raw: unknown = req.body;
   if (!Buffer.isBuffer(raw) || raw.length === 0) throw new HttpError(400, 'request body is empty; expected a JSON object');
   let parsed: unknown;

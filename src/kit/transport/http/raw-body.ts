@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { Handler } from './handler.ts';
 import { HttpError } from './errors.ts';
 
 /**
@@ -7,7 +7,7 @@ import { HttpError } from './errors.ts';
  * It replaces `express.raw`, whose content-type sniffing and generic stream plumbing cost a
  * tenth of a small request's CPU time; we need neither, as we parse JSON whatever the type.
  */
-export function rawBody(limitBytes: number): RequestHandler {
+export function rawBody(limitBytes: number): Handler {
   return (req, _res, next) => {
     const declared = req.headers['content-length'];
     if (declared === undefined && req.headers['transfer-encoding'] === undefined) return next();

@@ -24,7 +24,7 @@ async function echoServer(bodyLimitBytes: number): Promise<{ server: Server; por
     routes: [{ method: 'POST', path: '/echo', handler: echo }],
     bodyLimitBytes,
     handlerTimeoutMs: 5000,
-    accessLog: false,
+    accessLog: 'off',
   });
   const server = await listen(app, { host: '127.0.0.1', port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 1000 });
   return { server, port: (server.address() as { port: number }).port };

@@ -1,16 +1,16 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Handler, ServerReply, ServerRequest } from './handler.ts';
 import type { Endpoint } from '../../endpoint.ts';
 import type { Context } from '../../context.ts';
 import { isHttpError } from './errors.ts';
 
 /** DecodeRequestFunc turns an HTTP request into the endpoint's request; it throws HttpError on bad input. */
-export type DecodeRequestFunc<Req> = (req: Request) => Req;
+export type DecodeRequestFunc<Req> = (req: ServerRequest) => Req;
 
 /** EncodeResponseFunc writes the endpoint's response. */
-export type EncodeResponseFunc<Res> = (res: Response, response: Res) => void;
+export type EncodeResponseFunc<Res> = (res: ServerReply, response: Res) => void;
 
 /** ErrorEncoder writes any error raised while decoding or serving a request. */
-export type ErrorEncoder = (err: unknown, req: Request, res: Response) => void;
+export type ErrorEncoder = (err: unknown, req: ServerRequest, res: ServerReply) => void;
 
 /** ServerOptions are the three transport functions of go-kit's `httptransport.NewServer`. */
 export interface ServerOptions<Req, Res> {
@@ -20,13 +20,13 @@ export interface ServerOptions<Req, Res> {
 }
 
 /**
- * serve adapts an endpoint to an express handler: decode → endpoint → encode, with every
+ * serve adapts an endpoint to a route handler: decode → endpoint → encode, with every
  * failure (bad input included) going to the error encoder, so no request can crash the process.
  */
-export function serve<Req, Res>(endpoint: Endpoint<Req, Res>, options: ServerOptions<Req, Res>): RequestHandler {
+export function serve<Req, Res>(endpoint: Endpoint<Req, Res>, options: ServerOptions<Req, Res>): Handler {
   const encode = options.encode ?? encodeJSON;
   const encodeError = options.errorEncoder ?? defaultErrorEncoder;
-  return async (req: Request, res: Response, _next: NextFunction) => {
+  return async (req: ServerRequest, res: ServerReply) => {
     try {
       const request = options.decode(req);
       const ctx = res.locals.ctx as Context;
@@ -57,7 +57,7 @@ export function goJSON(body: unknown): string {
  * encodeJSON writes `body` the way go-kit's encodeResponse does (see goJSON). It bypasses
  * res.json to skip ETag work per request.
  */
-export function encodeJSON(res: Response, body: unknown, status = 200): void {
+export function encodeJSON(res: ServerReply, body: unknown, status = 200): void {
   const text = goJSON(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -75,13 +75,13 @@ export function statusOf(err: unknown): number {
  * defaultErrorEncoder answers `{"err": "<message>"}`. Unexpected errors are logged and their
  * message is not leaked; HttpErrors are the client's fault and are described to it.
  */
-export function defaultErrorEncoder(err: unknown, req: Request, res: Response): void {
+export function defaultErrorEncoder(err: unknown, req: ServerRequest, res: ServerReply): void {
   if (isHttpError(err)) {
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     encodeJSON(res, { err: err.message }, err.status);
     return;
   }
-  (res.locals.ctx as Context | undefined)?.logger.error({ err }, 'unhandled error');
+  res.locals.ctx?.logger.error({ err }, 'unhandled error');
   void req;
   encodeJSON(res, { err: 'internal server error' }, 500);
 }

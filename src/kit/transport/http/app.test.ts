@@ -1,0 +1,95 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Server } from 'node:http';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { Readiness } from '../../health.ts';
+import { createApp, type Route } from './app.ts';
+import type { AccessLogFormat } from './access-log.ts';
+import { listen } from './listen.ts';
+import { encodeJSON } from './server.ts';
+
+/** started serves `routes` with a logger whose lines land in the returned array. */
+async function started(routes: Route[], accessLog: AccessLogFormat) {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const app = createApp({ logger, registry: new Registry(), readiness: new Readiness(), routes, bodyLimitBytes: 1024, handlerTimeoutMs: 5000, accessLog });
+  const server: Server = await listen(app, { host: '127.0.0.1', port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 1000 });
+  const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { base, lines, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+const echo: Route = {
+  method: 'POST',
+  path: '/echo',
+  handler: (req, res) => encodeJSON(res, { body: String(req.body), id: res.locals.ctx?.requestId, url: req.url }),
+};
+
+test('exact routes and the express fallback give the same answer (query, trailing slash, HEAD)', async (t) => {
+  const greet: Route = { method: 'GET', path: '/greet', handler: (_req, res) => encodeJSON(res, { hi: true }) };
+  const srv = await started([echo, greet], 'off');
+  t.after(srv.close);
+  for (const path of ['/echo', '/echo?x=1', '/echo/', '/ECHO']) {
+    const res = await fetch(srv.base + path, { method: 'POST', body: 'abc', headers: { 'x-request-id': 'r-1' } });
+    assert.equal(res.status, 200, path);
+    const got = (await res.json()) as { body: string; id: string };
+    assert.deepEqual([got.body, got.id, res.headers.get('x-request-id')], ['abc', 'r-1', 'r-1'], path);
+  }
+  const head = await fetch(srv.base + '/greet', { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-type'), 'application/json; charset=utf-8');
+});
+
+test('a route that throws, rejects or calls next(err) answers JSON 500, and the server goes on', async (t) => {
+  const boom: Route[] = [
+    { method: 'GET', path: '/throws', handler: () => { throw new Error('sync'); } },
+    { method: 'GET', path: '/rejects', handler: async () => { throw new Error('async'); } },
+    { method: 'GET', path: '/next', handler: (_req, _res, next) => next(new Error('next')) },
+  ];
+  const srv = await started(boom, 'off');
+  t.after(srv.close);
+  for (const path of ['/throws', '/rejects', '/next']) {
+    const res = await fetch(srv.base + path);
+    assert.equal(res.status, 500, path);
+    assert.deepEqual(await res.json(), { err: 'internal server error' });
+  }
+  assert.equal((await fetch(srv.base + '/healthz')).status, 200);
+});
+
+test('the lean access log writes one line per request with id, method, url, status and time', async (t) => {
+  const srv = await started([echo], 'lean');
+  t.after(srv.close);
+  await (await fetch(srv.base + '/echo?q=1', { method: 'POST', body: 'x', headers: { 'x-request-id': 'lean-1' } })).text();
+  await (await fetch(srv.base + '/missing')).text();
+  await new Promise((r) => setTimeout(r, 20)); // the line is written when the response closes
+  const access = srv.lines.filter((l) => typeof l['status'] === 'number');
+  assert.equal(access.length, 2, JSON.stringify(srv.lines));
+  const [ok, missing] = access;
+  assert.equal(ok!['request_id'], 'lean-1');
+  assert.deepEqual([ok!['method'], ok!['url'], ok!['status'], ok!['msg']], ['POST', '/echo?q=1', 200, 'request completed']);
+  assert.equal(typeof ok!['responseTime'], 'number');
+  assert.deepEqual([missing!['status'], missing!['level']], [404, 30]);
+  assert.match(String(missing!['request_id']), /^[0-9a-f-]{36}$/);
+});
+
+test('the full access log is pino-http with its req and res objects', async (t) => {
+  const srv = await started([echo], 'full');
+  t.after(srv.close);
+  await (await fetch(srv.base + '/echo', { method: 'POST', body: 'x', headers: { 'x-request-id': 'full-1' } })).text();
+  await new Promise((r) => setTimeout(r, 20));
+  const line = srv.lines.find((l) => l['msg'] === 'request completed');
+  assert.ok(line, JSON.stringify(srv.lines));
+  assert.equal(line['request_id'], 'full-1');
+  assert.deepEqual((line['req'] as { method: string; url: string }).method, 'POST');
+  assert.equal((line['res'] as { statusCode: number }).statusCode, 200);
+});
+
+test('access-log off writes no access line but still names the request', async (t) => {
+  const srv = await started([echo], 'off');
+  t.after(srv.close);
+  const res = await fetch(srv.base + '/echo', { method: 'POST', body: 'x' });
+  assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+  await res.text();
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(srv.lines.filter((l) => 'status' in l).length, 0);
+});
