@@ -3,13 +3,12 @@ import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseFlags } from '../kit/cli.ts';
 import { newLogger } from '../kit/log.ts';
 import { Readiness } from '../kit/health.ts';
-import { isAccessDeniedError } from '../kit/sd/kubernetes/rbac.ts';
+import { isAccessDeniedError } from '../kit/sd/kubernetes/access-denied.ts';
 import { runHttpServer, runMain, serverFlags, serverSettings } from '../kit/server-flags.ts';
 import { buildService } from '../stringsvc/build.ts';
 import { makeEndpoints } from '../stringsvc/endpoints.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
-import { startDiscovery } from '../stringsvc/discovery.ts';
 import { makeRoutes } from '../stringsvc/transport.ts';
 
 const flags = {
@@ -37,7 +36,8 @@ async function main(): Promise<void> {
 
   const discovery =
     disc.mode === 'endpointslices' || disc.mode === 'endpoints'
-      ? await startDiscovery({ config: { ...disc, mode: disc.mode }, logger, registry, readiness })
+      ? // Loaded only here: the Kubernetes client is most of an idle process's memory.
+        await (await import('../stringsvc/discovery.ts')).startDiscovery({ config: { ...disc, mode: disc.mode }, logger, registry, readiness })
       : undefined;
   const built = buildService({
     proxy,

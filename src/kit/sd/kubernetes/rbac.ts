@@ -1,42 +1,10 @@
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ResourceRef } from './resources.ts';
+import { AccessDeniedError, isAccessDeniedError, qualified, type AccessAttributes } from './access-denied.ts';
 import { statusCode } from './watcher.ts';
 
-/** AccessAttributes name what discovery must be allowed to do. */
-export interface AccessAttributes extends ResourceRef {
-  namespace: string;
-  verb: string;
-  /** user is who asked, when known. */
-  user?: string;
-}
+export { AccessDeniedError, isAccessDeniedError, qualified, type AccessAttributes };
 
-/** qualified renders `endpointslices.discovery.k8s.io` (core resources stay bare), as kubectl does. */
-export function qualified(ref: ResourceRef): string {
-  return ref.group ? `${ref.resource}.${ref.group}` : ref.resource;
-}
-
-/**
- * AccessDeniedError is an RBAC refusal, with a message saying exactly which permission is
- * missing and for whom, so a misconfigured deployment is fixed from the log line alone.
- */
-export class AccessDeniedError extends Error {
-  override readonly name = 'AccessDeniedError';
-  readonly attributes: AccessAttributes;
-
-  constructor(attributes: AccessAttributes) {
-    const who = attributes.user ? `user "${attributes.user}"` : 'this identity';
-    super(
-      `RBAC: ${who} may not ${attributes.verb} ${qualified(attributes)} in namespace "${attributes.namespace}"; ` +
-        `discovery needs get, list and watch on ${qualified(attributes)} there (a Role plus RoleBinding, as the chart installs)`,
-    );
-    this.attributes = attributes;
-  }
-}
-
-/** isAccessDeniedError is the type guard for AccessDeniedError. */
-export function isAccessDeniedError(err: unknown): err is AccessDeniedError {
-  return err instanceof AccessDeniedError;
-}
 
 /** CheckAccessOptions say what to check; verbs default to the ones a watch needs. */
 export interface CheckAccessOptions extends ResourceRef {
