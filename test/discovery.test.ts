@@ -98,7 +98,8 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     const delta = (await Promise.all(backends.map(served))).map((n, i) => n - before[i]!);
     assert.deepEqual(delta, [10, 10, 10, 0]);
     const expected = net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort();
-    const logged = fe!.lines().filter((l) => l.msg === 'discovery synced' || l.msg === 'discovered instances changed').at(-1);
+    const same = (l: Record<string, unknown>) => JSON.stringify(l.instances) === JSON.stringify(expected);
+    const logged = await fe!.lastLine((l) => l.msg === 'discovery synced' || l.msg === 'discovered instances changed', same);
     assert.deepEqual(logged?.instances, expected);
     const text = await scrape(fe!.url);
     assert.ok(metricValue(text, 'stringsvc_discovery_events_total', { type: 'RELIST' }) >= 1);
@@ -151,8 +152,9 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     await cp.setPodReady(ns, 'backend-3', false);
     await eventually('three instances after the restart', async () => (await instancesMetric(fe!)) === 3, 60_000);
     // Not just the count: exactly the Ready pods, nothing stale from before the outage.
-    const last = fe!.lines().filter((l) => l.msg === 'discovered instances changed').at(-1);
-    assert.deepEqual(last?.instances, net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort());
+    const ready = net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort();
+    const last = await fe!.lastLine((l) => l.msg === 'discovered instances changed', (l) => JSON.stringify(l.instances) === JSON.stringify(ready));
+    assert.deepEqual(last?.instances, ready);
     const text = await scrape(fe!.url);
     const restarts = ['error', 'gone', 'closed'].map((reason) => metricValue(text, 'stringsvc_discovery_watch_restarts_total', { reason }));
     assert.ok(restarts[0]! + restarts[1]! + restarts[2]! > restartsBefore, `restarts ${restarts}`);

@@ -100,7 +100,7 @@ describe('go-kit interop', { skip: gokitSkip(), timeout: 120_000 }, () => {
       const text = await scrape(o.url);
       const calls = metricValue(text, 'my_group_string_service_request_count', { method: 'uppercase', error: 'false' });
       assert.ok(calls >= same.length, `backend ${o.addr} served ${calls} uppercase calls`);
-      assert.ok(o.lines().some((l) => l.method === 'GET' && l.url === '/uppercase' && l.status === 200), 'GET with a body accepted');
+      assert.ok(await o.lastLine((l) => l.method === 'GET' && l.url === '/uppercase' && l.status === 200), 'GET with a body accepted');
     }
   });
 

@@ -104,8 +104,7 @@ describe('stringsvc backend process', () => {
     const res = await fetch(`${svc.url}/uppercase`, { method: 'POST', body: '{"s":"trace me"}', headers: { 'x-request-id': 'req-42' } });
     assert.equal(res.headers.get('x-request-id'), 'req-42');
     await res.text();
-    await new Promise((r) => setTimeout(r, 100));
-    const line = svc.lines().find((l) => l.request_id === 'req-42' && l.method === 'uppercase');
+    const line = await svc.lastLine((l) => l.request_id === 'req-42' && l.method === 'uppercase');
     assert.ok(line, 'a service log line carries the request id');
     assert.equal(line.input, 'trace me');
     assert.equal(line.output, 'TRACE ME');

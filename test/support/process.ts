@@ -14,6 +14,16 @@ export interface Running {
   url: string;
   addr: string;
   lines: () => Array<Record<string, unknown>>;
+  /**
+   * lastLine waits (up to `timeoutMs`) for a line matching `match` whose last match also
+   * passes `until`, and returns it: the logger writes in blocks, so a line shows up to a flush
+   * tick (100 ms) after the event it reports.
+   */
+  lastLine: (
+    match: (l: Record<string, unknown>) => boolean,
+    until?: (l: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ) => Promise<Record<string, unknown> | undefined>;
   stderr: () => string;
   /** Sends a signal and waits for the exit code (SIGKILL after `timeoutMs`). */
   stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
@@ -71,6 +81,14 @@ export async function startBuilt(
     addr,
     url: `http://${addr}`,
     lines: () => lines,
+    async lastLine(match, until = () => true, timeoutMs = 3000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const last = lines.filter(match).at(-1);
+        if ((last && until(last)) || Date.now() > deadline) return last;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
     stderr: () => stderr,
     async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
