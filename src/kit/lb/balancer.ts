@@ -5,7 +5,12 @@ import type { ResolvedEndpoint } from '../sd/endpointer.ts';
  * NoEndpointsError or NoHealthyEndpointsError when there is nothing to pick.
  */
 export interface Balancer<Req, Res> {
-  pick(): ResolvedEndpoint<Req, Res>;
+  /**
+   * pick chooses an endpoint. `tried` names instances this call already failed on; a
+   * balancer avoids them while another healthy instance exists, so a retry does not land
+   * on the same dead instance just because concurrent calls moved the rotation on.
+   */
+  pick(tried?: readonly string[]): ResolvedEndpoint<Req, Res>;
 }
 
 /** EndpointSource is what balancers read: the Endpointer, or a fixed list in tests. */

@@ -136,3 +136,21 @@ test('an empty instance set fails with NoEndpointsError after one attempt', asyn
     return true;
   });
 });
+
+test('a retry never lands on an instance this call failed on while another is healthy', async () => {
+  // Concurrent calls share the rotation: after a fails, the others can move it round to a
+  // again. This balancer replays that worst case: it offers a unless told a was tried.
+  const calls: string[] = [];
+  const endpoints = ['a:1', 'b:1', 'c:1'].map((instance) => ({
+    instance,
+    healthy: () => true,
+    endpoint: async () => {
+      calls.push(instance);
+      if (instance === 'a:1') throw new Error('connect ECONNREFUSED');
+      return { v: instance };
+    },
+  }));
+  const stuck = { pick: (tried?: readonly string[]) => endpoints.find((e) => !tried?.includes(e.instance)) ?? endpoints[0]! };
+  assert.deepEqual(await retry<Req, Res>({ maxAttempts: 3 })(stuck)(background(), { s: 'x' }), { v: 'b:1' });
+  assert.deepEqual(calls, ['a:1', 'b:1']);
+});

@@ -63,7 +63,8 @@ export interface RetryOptions {
 
 /**
  * retry turns a balancer into one robust endpoint (go-kit `lb.Retry`): each attempt asks
- * the balancer again, so it goes to the next instance, under one overall deadline.
+ * the balancer again, passing the instances already tried so it goes to another one
+ * while one is left, under one overall deadline.
  * Business errors are response values and are returned, not retried. The caller's own
  * cancellation is rethrown as is. Retrying stops at `maxAttempts`, the deadline, a
  * refusal by the budget, or when the balancer has nothing to pick; then a RetryError
@@ -76,6 +77,8 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
     async function attemptAll(ctx: Context, parent: Context, request: Req): Promise<Res> {
       options.budget?.recordRequest();
       const attempts: AttemptError[] = [];
+      // Instances this call failed on, so the next attempt goes elsewhere when it can.
+      const tried: string[] = [];
       let budgetExhausted = false;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (attempt > 1) {
@@ -88,12 +91,13 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
         }
         let instance: string | undefined;
         try {
-          const picked = balancer.pick();
+          const picked = balancer.pick(tried);
           instance = picked.instance;
           return await picked.endpoint(ctx, request);
         } catch (error) {
           if (callerCancelled(parent)) throw error;
           attempts.push({ attempt, instance, error });
+          if (instance !== undefined) tried.push(instance);
           // An empty or all-open set will not change within one request's deadline.
           if (isNoEndpointsError(error) || isNoHealthyEndpointsError(error)) break;
           if (ctx.signal.aborted) break;

@@ -37,3 +37,16 @@ test('fails fast when every instance is unhealthy, and on an empty set', () => {
   const none = roundRobin({ endpoints: () => fixed([]) });
   assert.throws(() => none.pick(), isNoEndpointsError);
 });
+
+test('passes over instances this call already tried, unless nothing else is healthy', () => {
+  const down = new Set<string>();
+  const lb = roundRobin({ endpoints: () => fixed(['a:1', 'b:1', 'c:1'], down) });
+  assert.equal(lb.pick(['a:1']).instance, 'b:1');
+  assert.equal(lb.pick(['b:1', 'c:1']).instance, 'a:1', 'skips two tried ones');
+  assert.equal(lb.pick([]).instance, 'b:1', 'the rotation goes on after the pick');
+  down.add('b:1');
+  down.add('c:1');
+  assert.equal(lb.pick(['a:1']).instance, 'a:1', 'the only healthy instance is retried rather than failing');
+  down.add('a:1');
+  assert.throws(() => lb.pick(['a:1']), isNoHealthyEndpointsError);
+});
