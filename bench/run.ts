@@ -3,6 +3,7 @@
  * and merges them into `bench/results/latest.json`. Targets are ratios against peers measured
  * in the same run, never absolute numbers: the machine is shared and noisy.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
@@ -29,6 +30,10 @@ const config: BenchConfig = {
   loadCpus: env.BENCH_LOAD_CPUS ?? (twoCores ? '1' : '0'),
   log: (line) => process.stderr.write(`${line}\n`),
 };
+
+// This process drains the servers' log pipes and runs the fixed-rate client: keep it (every
+// thread) off the servers' core, as a container runtime's log reader is off the pod's CPUs.
+execFileSync('taskset', ['-a', '-p', '-c', config.loadCpus, String(process.pid)], { stdio: 'ignore' });
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!sections[name]) throw new Error(`unknown bench section "${name}"; have ${Object.keys(sections).join(', ')}`);
