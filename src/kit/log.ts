@@ -1,9 +1,12 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { LineBatcher } from './line-batcher.ts';
 
 /** Bytes of log lines gathered before a write; a busy process writes in blocks this big. */
 const blockBytes = 8 * 1024;
 /** Longest a line waits in the buffer, so a quiet process's lines still show up promptly. */
 const flushEveryMs = 100;
+/** Lines held while stdout does not take them; beyond this they are dropped, not kept in memory. */
+const maxHeldBytes = 16 * 1024 * 1024;
 
 /**
  * newLogger returns the process logger: JSON lines on stdout through an asynchronous writer
@@ -11,21 +14,22 @@ const flushEveryMs = 100;
  * trip per line — more CPU than serving the request — so lines wait for a block to fill or
  * for the next flush tick, whichever is first. If stdout goes away (EPIPE: whoever read our
  * logs is gone), logging stops and serving goes on — a log reader must never be able to take
- * the service down.
+ * the service down; if it only stalls, lines beyond 16 MiB are dropped.
  */
 export function newLogger(level: LevelWithSilent, bindings: Record<string, unknown> = {}): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: blockBytes });
+  const destination = pino.destination({ dest: 1, sync: false, minLength: blockBytes, maxLength: maxHeldBytes });
+  const batcher = new LineBatcher(destination, blockBytes);
   // Epoch-millisecond timestamps: formatting ISO dates on every line is a measurable cost.
-  const logger = pino({ level, base: { ...bindings } }, destination);
+  const logger = pino({ level, base: { ...bindings } }, batcher);
   let broken = false;
   destination.on('error', () => {
     broken = true;
     logger.level = 'silent';
   });
   const tick = setInterval(() => {
-    // `_len` (buffered bytes) is sonic-boom's; an idle process then makes no empty writes.
+    // `_len` (bytes sonic-boom holds) is its own; an idle process then makes no empty writes.
     const state = destination as unknown as { _len?: number; destroyed?: boolean };
-    if (!broken && state._len !== 0 && !state.destroyed) destination.flush();
+    if (!broken && !state.destroyed && (batcher.pending || state._len !== 0)) batcher.flush();
   }, flushEveryMs);
   tick.unref();
   return logger;
