@@ -66,6 +66,18 @@ export function withTimeout(parent: Context, ms: number): [Context, () => void] 
   return [{ requestId: parent.requestId, logger: parent.logger, deadline, signal: ac.signal, ...(parent.traceparent ? { traceparent: parent.traceparent } : {}) }, cancel];
 }
 
+/**
+ * withDeadline derives a context whose deadline is at most `ms` from now and which shares its
+ * parent's signal: no timer, no controller. It suits callers whose every wait is bounded by the
+ * deadline anyway (the HTTP client times each call out at the deadline), where withTimeout's
+ * signal would only repeat that at a cost on every request.
+ */
+export function withDeadline(parent: Context, ms: number): Context {
+  const deadline = Math.min(parent.deadline, Date.now() + ms);
+  if (deadline === parent.deadline) return parent;
+  return { requestId: parent.requestId, logger: parent.logger, deadline, signal: parent.signal, ...(parent.traceparent ? { traceparent: parent.traceparent } : {}) };
+}
+
 /** remainingMs is the time left before the context's deadline (Infinity when none). */
 export function remainingMs(ctx: Context): number {
   return ctx.deadline === Infinity ? Infinity : Math.max(0, ctx.deadline - Date.now());

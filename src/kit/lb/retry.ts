@@ -1,5 +1,5 @@
 import { callerCancelled, deadlineExceeded } from '../cancellation.ts';
-import { withTimeout, type Context } from '../context.ts';
+import { withDeadline, type Context } from '../context.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { isNoEndpointsError, isNoHealthyEndpointsError, type Balancer } from './balancer.ts';
 import type { RetryBudget } from './retry-budget.ts';
@@ -106,13 +106,6 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
       throw new RetryError(attempts, { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
     }
 
-    return async (parent, request) => {
-      const [ctx, cancel] = withTimeout(parent, maxTimeMs);
-      try {
-        return await attemptAll(ctx, parent, request);
-      } finally {
-        cancel();
-      }
-    };
+    return (parent, request) => attemptAll(withDeadline(parent, maxTimeMs), parent, request);
   };
 }

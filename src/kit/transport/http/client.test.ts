@@ -124,3 +124,27 @@ test('bracketed IPv6 instances work', async (t) => {
   assert.match(srv.instance, /^\[::1\]:\d+$/);
   assert.deepEqual(await c.endpoint(background(), { s: 'x' }), { v: 'V6' });
 });
+
+test('an answer over maxResponseBytes is a bad_response, and the client keeps working', async (t) => {
+  let size = 10_000;
+  const srv = await startLoopback((_req, res) => json(res, { v: 'x'.repeat(size) }));
+  const c = client(srv.instance, { maxResponseBytes: 5_000 });
+  t.after(async () => { await c.close(); await srv.close(); });
+  await assert.rejects(c.endpoint(background(), { s: 'x' }), (e) => isUpstreamError(e) && e.kind === 'bad_response' && /over 5000 bytes/.test(e.message));
+  size = 10;
+  assert.deepEqual(await c.endpoint(background(), { s: 'x' }), { v: 'x'.repeat(10) });
+});
+
+test('a call queued behind a busy connection times out on time, and a deadline already past fails at once', async (t) => {
+  const srv = await startLoopback(() => {});
+  const c = client(srv.instance, { timeoutMs: 100, connections: 1 });
+  t.after(async () => { await c.close(); await srv.close(); });
+  const first = assert.rejects(c.endpoint(background(), { s: 'a' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
+  const started = Date.now();
+  await assert.rejects(c.endpoint(background(), { s: 'b' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
+  assert.ok(Date.now() - started < 1000, 'not held until the first call ends');
+  await first;
+  const past: Context = { ...background(), deadline: Date.now() - 1 };
+  await assert.rejects(c.endpoint(past, { s: 'c' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
+  assert.equal(srv.received.length, 1, 'neither the timed-out queued call nor the expired one was sent');
+});

@@ -1,7 +1,8 @@
 import { Pool } from 'undici';
 import type { Endpoint } from '../../endpoint.ts';
 import { callerCancelled, deadlineExceeded } from '../../cancellation.ts';
-import { withTimeout, type Context } from '../../context.ts';
+import { remainingMs, type Context } from '../../context.ts';
+import { AnswerTooLargeError, CallTimeoutError, collect, type Answer } from './collect.ts';
 
 /**
  * UpstreamErrorKind says what went wrong with one call:
@@ -48,6 +49,8 @@ export interface HttpClientOptions<Req, Res> {
   timeoutMs?: number;
   /** connections caps the keep-alive pool size per instance. Default 16. */
   connections?: number;
+  /** maxResponseBytes caps an answer's body; a larger one is a bad response. Default 4 MiB. */
+  maxResponseBytes?: number;
   /** keepAliveTimeoutMs is how long an idle connection is kept. Default 30 s. */
   keepAliveTimeoutMs?: number;
 }
@@ -69,36 +72,30 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
   const method = options.method ?? 'POST';
   const encode = options.encode ?? ((request: Req) => request);
   const timeoutMs = options.timeoutMs ?? 1000;
+  const maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
   const pool = new Pool(`http://${instance}`, {
     connections: options.connections ?? 16,
     keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
   });
 
   const endpoint: Endpoint<Req, Res> = async (ctx, request) => {
-    const [attempt, cancel] = withTimeout(ctx, timeoutMs);
-    let text: string;
-    let status: number;
+    let answer: Answer;
     try {
-      const res = await pool.request({
-        path,
-        method,
-        headers: headersFor(ctx),
-        body: JSON.stringify(encode(request)),
-        signal: attempt.signal,
-      });
-      status = res.statusCode;
-      text = await res.body.text();
+      answer = await collect(
+        pool,
+        { path, method, headers: headersFor(ctx), body: JSON.stringify(encode(request)) },
+        { timeoutMs: Math.min(timeoutMs, remainingMs(ctx)), signal: ctx.signal, maxBytes: maxResponseBytes },
+      );
     } catch (err) {
-      throw failure(ctx, attempt.signal, instance, err);
-    } finally {
-      cancel();
+      throw failure(ctx, instance, err);
     }
+    const { status } = answer;
     if (status < 200 || status > 299) {
       throw new UpstreamError('bad_response', instance, `HTTP ${status}`, { status });
     }
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(answer.body.toString('utf8'));
     } catch (err) {
       throw new UpstreamError('bad_response', instance, 'response is not JSON', { cause: err, status });
     }
@@ -122,11 +119,12 @@ function headersFor(ctx: Context): Record<string, string> {
   return headers;
 }
 
-function failure(ctx: Context, attemptTimeout: AbortSignal, instance: string, err: unknown): unknown {
+function failure(ctx: Context, instance: string, err: unknown): unknown {
   if (callerCancelled(ctx)) return ctx.signal.reason;
-  if (attemptTimeout.aborted || deadlineExceeded(ctx) || ctx.signal.aborted) {
+  if (err instanceof CallTimeoutError || deadlineExceeded(ctx) || ctx.signal.aborted) {
     return new UpstreamError('timeout', instance, 'timed out', { cause: err });
   }
+  if (err instanceof AnswerTooLargeError) return new UpstreamError('bad_response', instance, err.message, { cause: err });
   const message = err instanceof Error ? err.message : String(err);
   return new UpstreamError('unreachable', instance, message, { cause: err });
 }

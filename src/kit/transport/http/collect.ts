@@ -1,0 +1,119 @@
+import type { Dispatcher } from 'undici';
+
+/** Answer is one whole upstream response: its status and its body bytes. */
+export interface Answer {
+  status: number;
+  body: Buffer;
+}
+
+/** AnswerTooLargeError ends a call whose response body passed the size cap. */
+export class AnswerTooLargeError extends Error {
+  override readonly name = 'AnswerTooLargeError';
+}
+
+/** CallTimeoutError ends a call that ran out of time; the caller maps it to its own error. */
+export class CallTimeoutError extends Error {
+  override readonly name = 'CallTimeoutError';
+}
+
+/** CollectOptions bound one call. */
+export interface CollectOptions {
+  /** timeoutMs bounds the whole call, queueing for a connection included. */
+  timeoutMs: number;
+  /** signal cancels the call with its reason. */
+  signal: AbortSignal;
+  /** maxBytes caps the body kept in memory; a larger answer fails with AnswerTooLargeError. */
+  maxBytes: number;
+}
+
+/**
+ * collect sends one request through an undici dispatcher and gathers the whole answer. It uses
+ * the low-level handler API with one timer and one abort listener: undici's `request()` adds a
+ * body stream, and an AbortController per call, which on a proxy's hot path cost more than the
+ * HTTP exchange itself. A call still queued for a connection when it is cancelled is refused at
+ * once and aborted when it would have started.
+ */
+export function collect(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, options: CollectOptions): Promise<Answer> {
+  return new Promise<Answer>((resolve, reject) => {
+    if (options.signal.aborted) return reject(options.signal.reason);
+    if (options.timeoutMs <= 0) return reject(new CallTimeoutError('no time left for the call'));
+    const handler = new Collector(resolve, reject, options);
+    try {
+      dispatcher.dispatch(request, handler);
+    } catch (err) {
+      handler.cancel(err as Error);
+    }
+  });
+}
+
+/** Collector is the handler of one call: it gathers the body and settles the promise once. */
+class Collector implements Dispatcher.DispatchHandler {
+  readonly #resolve: (answer: Answer) => void;
+  readonly #reject: (err: unknown) => void;
+  readonly #maxBytes: number;
+  readonly #signal: AbortSignal;
+  readonly #timer: NodeJS.Timeout;
+  readonly #onAbort: () => void;
+  #controller: Dispatcher.DispatchController | undefined;
+  #cancelled: unknown;
+  #settled = false;
+  #status = 0;
+  #chunks: Buffer[] = [];
+  #bytes = 0;
+
+  constructor(resolve: (answer: Answer) => void, reject: (err: unknown) => void, options: CollectOptions) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#maxBytes = options.maxBytes;
+    this.#signal = options.signal;
+    this.#onAbort = () => this.cancel(this.#signal.reason);
+    this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    this.#timer = setTimeout(() => this.cancel(new CallTimeoutError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+  }
+
+  /** cancel fails the call now with `reason` and aborts the exchange, or will abort it once it starts. */
+  cancel(reason: unknown): void {
+    if (this.#settled) return;
+    this.#settle(reason, undefined);
+    if (this.#controller) this.#controller.abort(reason as Error);
+    else this.#cancelled = reason;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.#settled) controller.abort((this.#cancelled ?? new Error('call settled before it started')) as Error);
+    else this.#controller = controller;
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
+    this.#status = statusCode;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#bytes += chunk.length;
+    if (this.#bytes > this.#maxBytes) {
+      const err = new AnswerTooLargeError(`response body over ${this.#maxBytes} bytes`);
+      this.#settle(err, undefined);
+      controller.abort(err);
+      return;
+    }
+    this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    const chunks = this.#chunks;
+    this.#settle(undefined, { status: this.#status, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, this.#bytes) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.#settle(err, undefined);
+  }
+
+  #settle(err: unknown, answer: Answer | undefined): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    clearTimeout(this.#timer);
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    if (answer) this.#resolve(answer);
+    else this.#reject(err);
+  }
+}
