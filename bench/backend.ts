@@ -1,6 +1,6 @@
 import { startServer, rssMb } from './lib/proc.ts';
 import { interleavedRounds, type Rounds } from './lib/rounds.ts';
-import { median, round } from './lib/stats.ts';
+import { median, pairedRatio, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 
 /**
@@ -28,12 +28,13 @@ export async function backendBench(config: BenchConfig): Promise<Figures> {
   }
   const { results } = rounds;
   const rps = (name: string) => median(results[name]!.map((r) => r.rps));
+  const ratio = (a: string, b: string) => pairedRatio(results[a]!.map((r) => r.rps), results[b]!.map((r) => r.rps));
   return {
     backend_raw_rps: round(rps('raw'), 0),
     backend_rps: round(rps('ours'), 0),
     backend_rps_nolog: round(rps('ours_nolog'), 0),
-    backend_vs_raw_rps_ratio: round(rps('ours') / rps('raw'), 3),
-    backend_vs_raw_rps_ratio_nolog: round(rps('ours_nolog') / rps('raw'), 3),
+    backend_vs_raw_rps_ratio: round(ratio('ours', 'raw'), 3),
+    backend_vs_raw_rps_ratio_nolog: round(ratio('ours_nolog', 'raw'), 3),
     backend_p99_ms: round(median(results.ours!.map((r) => r.p99Ms)), 3),
     backend_rss_mb_idle: round(idleRss, 1),
     backend_rss_mb_loaded: round(rounds.peakRssMb.ours!, 1),

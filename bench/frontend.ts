@@ -2,7 +2,7 @@ import { startServer, rssMb, type Server } from './lib/proc.ts';
 import { startHaproxy, startNginx } from './lib/peers.ts';
 import { interleavedRounds } from './lib/rounds.ts';
 import { fixedRate } from './lib/fixed-rate.ts';
-import { median, round } from './lib/stats.ts';
+import { median, pairedRatio, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 
 /**
@@ -44,14 +44,15 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
     );
     const hop = await hopLatency(config, backends[0]!.url, proxies.ours!.url, body);
     const rps = (name: string) => median(results[name]!.map((r) => r.rps));
+    const ratio = (a: string, b: string) => pairedRatio(results[a]!.map((r) => r.rps), results[b]!.map((r) => r.rps));
     return {
       frontend_rps: round(rps('ours'), 0),
       frontend_rps_logged: round(rps('ours_logged'), 0),
       haproxy_rps: round(rps('haproxy'), 0),
       nginx_rps: round(rps('nginx'), 0),
-      frontend_vs_haproxy_rps_ratio: round(rps('ours') / rps('haproxy'), 3),
-      frontend_vs_nginx_rps_ratio: round(rps('ours') / rps('nginx'), 3),
-      frontend_vs_haproxy_rps_ratio_logged: round(rps('ours_logged') / rps('haproxy'), 3),
+      frontend_vs_haproxy_rps_ratio: round(ratio('ours', 'haproxy'), 3),
+      frontend_vs_nginx_rps_ratio: round(ratio('ours', 'nginx'), 3),
+      frontend_vs_haproxy_rps_ratio_logged: round(ratio('ours_logged', 'haproxy'), 3),
       ...hop,
       frontend_rss_mb_idle: round(idleRss, 1),
       frontend_rss_mb: round(peakRssMb.ours!, 1),

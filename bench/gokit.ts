@@ -1,7 +1,7 @@
 import { startServer, type Server } from './lib/proc.ts';
 import type { WrkResult } from './lib/wrk.ts';
 import { interleavedRounds } from './lib/rounds.ts';
-import { median, round } from './lib/stats.ts';
+import { median, pairedRatio, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { ensureGokit } from '../test/gokit/binaries.ts';
 import { createNetns, waitForPort, type Netns } from '../test/gokit/netns.ts';
@@ -53,6 +53,7 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     for (const t of Object.values(targets)) t.ns?.close();
   }
   const rps = (name: string) => median(results[name]!.map((r) => r.rps));
+  const ratio = (a: string, b: string) => pairedRatio(results[a]!.map((r) => r.rps), results[b]!.map((r) => r.rps));
   const p99 = (name: string) => round(median(results[name]!.map((r) => r.p99Ms)), 3);
   return {
     gokit2_backend_rps: round(rps('gokit2'), 0),
@@ -60,9 +61,9 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     gokit_ours_backend_rps: round(rps('ours'), 0),
     gokit_ours_backend_rps_nolog: round(rps('ours_nolog'), 0),
     gokit_raw_node_rps: round(rps('raw'), 0),
-    gokit2_backend_rps_ratio: round(rps('ours') / rps('gokit2'), 3),
-    gokit1_backend_rps_ratio_nolog: round(rps('ours_nolog') / rps('gokit1'), 3),
-    gokit1_raw_node_rps_ratio: round(rps('raw') / rps('gokit1'), 3),
+    gokit2_backend_rps_ratio: round(ratio('ours', 'gokit2'), 3),
+    gokit1_backend_rps_ratio_nolog: round(ratio('ours_nolog', 'gokit1'), 3),
+    gokit1_raw_node_rps_ratio: round(ratio('raw', 'gokit1'), 3),
     gokit2_backend_p99_ms: p99('gokit2'),
     gokit_ours_backend_p99_ms: p99('ours'),
     backend_rss_mb: round(rss.ours ?? NaN, 1),

@@ -54,8 +54,9 @@ describe('go-kit interop', { skip: gokitSkip(), timeout: 120_000 }, () => {
     [gk1, gk2, ...ours] = await Promise.all([
       track(startInNetns(bins.stringsvc1)),
       track(startInNetns(bins.stringsvc2)),
-      track(startBuilt('stringsvc', ['--listen=127.0.0.1:0'])),
-      track(startBuilt('stringsvc', ['--listen=127.0.0.1:0'])),
+      // Every access line, so the test can see how stringsvc3's calls arrived.
+      track(startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--access-log=lean'])),
+      track(startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--access-log=lean'])),
     ]);
     const gokitBackends = [gk1.addr, gk2.addr];
     const ourBackends = ours.map((o) => o.addr);

@@ -16,3 +16,13 @@ export function round(x: number, digits = 2): number {
   const f = 10 ** digits;
   return Math.round(x * f) / f;
 }
+
+/**
+ * pairedRatio is the median over rounds of `a[i] / b[i]`. Each round measures both targets
+ * back to back, so the machine's slow drift (neighbours on a shared VM) cancels within a pair;
+ * the ratio of the two medians would mix rounds taken under different loads.
+ */
+export function pairedRatio(a: number[], b: number[]): number {
+  if (a.length !== b.length || a.length === 0) throw new Error(`pairedRatio needs equal, non-empty rounds (${a.length} vs ${b.length})`);
+  return median(a.map((x, i) => x / b[i]!));
+}

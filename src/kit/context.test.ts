@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { background, remainingMs, withTimeout } from './context.ts';
+import { background, nopLogger, remainingMs, withDeadline, withTimeout, type Context } from './context.ts';
 
 test('withTimeout keeps the earlier deadline and aborts when it passes', async () => {
   const root = background();
@@ -32,4 +32,25 @@ test('withTimeout follows the parent cancellation', () => {
   ac.abort();
   assert.equal(child.signal.aborted, true);
   cancel();
+});
+
+test('withDeadline tightens the deadline, shares the parent signal and leaves a lazy logger unmade', () => {
+  const ac = new AbortController();
+  let loggerMade = 0;
+  const parent: Context = {
+    requestId: 'r-1',
+    get logger() {
+      loggerMade++;
+      return nopLogger;
+    },
+    signal: ac.signal,
+    deadline: Date.now() + 60_000,
+  };
+  const ctx = withDeadline(parent, 50);
+  assert.ok(ctx.deadline <= Date.now() + 50);
+  assert.equal(ctx.requestId, 'r-1');
+  assert.equal(ctx.signal, ac.signal);
+  assert.equal(loggerMade, 0);
+  assert.equal(ctx.logger, nopLogger);
+  assert.equal(withDeadline(parent, 3_600_000), parent, 'a looser deadline keeps the parent as is');
 });

@@ -74,8 +74,34 @@ export function withTimeout(parent: Context, ms: number): [Context, () => void] 
  */
 export function withDeadline(parent: Context, ms: number): Context {
   const deadline = Math.min(parent.deadline, Date.now() + ms);
-  if (deadline === parent.deadline) return parent;
-  return { requestId: parent.requestId, logger: parent.logger, deadline, signal: parent.signal, ...(parent.traceparent ? { traceparent: parent.traceparent } : {}) };
+  return deadline === parent.deadline ? parent : new DeadlineContext(parent, deadline);
+}
+
+/** DeadlineContext reads through to its parent, so a lazy logger or signal stays unmade. */
+class DeadlineContext implements Context {
+  readonly #parent: Context;
+  readonly deadline: number;
+
+  constructor(parent: Context, deadline: number) {
+    this.#parent = parent;
+    this.deadline = deadline;
+  }
+
+  get requestId(): string {
+    return this.#parent.requestId;
+  }
+
+  get logger(): Logger {
+    return this.#parent.logger;
+  }
+
+  get signal(): AbortSignal {
+    return this.#parent.signal;
+  }
+
+  get traceparent(): string | undefined {
+    return this.#parent.traceparent;
+  }
 }
 
 /** remainingMs is the time left before the context's deadline (Infinity when none). */

@@ -13,7 +13,7 @@ import { onSignals } from './lifecycle.ts';
 export const serverFlags = {
   'log-level': { default: 'info', help: 'fatal, error, warn, info, debug, trace or silent.' },
   'request-log': { default: 'true', help: 'Log every request (access and service lines); false turns both off.' },
-  'access-log': { default: 'lean', help: 'Access line per request: lean (method, url, status, time), full (pino-http req/res objects) or off.' },
+  'access-log': { default: 'errors', help: 'Access line per request: errors (lean, for status >= 400 and aborted requests), lean (method, url, status, time), full (pino-http req/res objects) or off.' },
   'body-limit': { default: '1mb', help: 'Largest request body accepted (413 beyond).' },
   'handler-timeout': { default: '30s', help: 'Deadline for handling one request.' },
   'headers-timeout': { default: '10s', help: 'Time a client has to send the request headers.' },

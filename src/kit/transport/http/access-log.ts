@@ -5,13 +5,19 @@ import { requestIdOf } from './request-id.ts';
 
 /**
  * AccessLogFormat picks the line written per request: `lean` (method, url, status, time and
- * request id — what an access log is read for), `full` (pino-http's standard `req`/`res`
- * objects with headers and addresses, for pipelines built around them), or `off`.
+ * request id — what an access log is read for), `errors` (the lean line, for answers of 400 and
+ * up and for aborted requests only), `full` (pino-http's standard `req`/`res` objects with
+ * headers and addresses, for pipelines built around them), or `off`.
+ *
+ * `errors` is the services' default: every call that reaches the service is logged by its
+ * logging middleware anyway (the seed's line, with the request id), so a second line for each
+ * success only doubles the log volume; what the service never sees — bad input, unknown
+ * paths, failures — still gets its line, and health probes and scrapes stay quiet.
  */
-export type AccessLogFormat = 'lean' | 'full' | 'off';
+export type AccessLogFormat = 'errors' | 'lean' | 'full' | 'off';
 
 /** accessLogFormats lists the accepted values, for flag validation. */
-export const accessLogFormats: readonly AccessLogFormat[] = ['lean', 'full', 'off'];
+export const accessLogFormats: readonly AccessLogFormat[] = ['errors', 'lean', 'full', 'off'];
 
 /**
  * AccessLogger names a request (honoured `X-Request-Id` or a new UUID, echoed back) and
@@ -22,7 +28,8 @@ export type AccessLogger = (req: IncomingMessage, res: ServerResponse) => string
 /** accessLogger returns the AccessLogger of `format`. */
 export function accessLogger(logger: PinoLogger, format: AccessLogFormat): AccessLogger {
   if (format === 'full') return fullAccessLog(logger);
-  if (format === 'lean') return leanAccessLog(logger);
+  if (format === 'lean') return leanAccessLog(logger, 0);
+  if (format === 'errors') return leanAccessLog(logger, 400);
   return (req, res) => nameRequest(req, res);
 }
 
@@ -34,15 +41,17 @@ function nameRequest(req: IncomingMessage, res: ServerResponse): string {
 }
 
 /**
- * leanAccessLog writes one line per request when its response closes, from the root logger
- * with the id as a field. pino-http builds two child loggers and three listeners per request,
- * which cost more CPU (and young-generation garbage) than serving a small request does.
+ * leanAccessLog writes one line per request when its response closes — for answers with a
+ * status of at least `fromStatus`, and always for aborted ones — from the root logger with the
+ * id as a field. pino-http builds two child loggers and three listeners per request, which
+ * cost more CPU (and young-generation garbage) than serving a small request does.
  */
-function leanAccessLog(logger: PinoLogger): AccessLogger {
+function leanAccessLog(logger: PinoLogger, fromStatus: number): AccessLogger {
   return (req, res) => {
     const id = nameRequest(req, res);
     const begin = performance.now();
     res.once('close', () => {
+      if (res.statusCode < fromStatus && res.writableFinished) return;
       const line = {
         request_id: id,
         method: req.method,

@@ -72,6 +72,21 @@ test('the lean access log writes one line per request with id, method, url, stat
   assert.match(String(missing!['request_id']), /^[0-9a-f-]{36}$/);
 });
 
+test('the errors access log (the default) writes the lean line only for answers of 400 and up', async (t) => {
+  const srv = await started([echo], 'errors');
+  t.after(srv.close);
+  await (await fetch(srv.base + '/echo', { method: 'POST', body: 'x', headers: { 'x-request-id': 'ok-1' } })).text();
+  await (await fetch(srv.base + '/healthz')).text();
+  await (await fetch(srv.base + '/missing', { headers: { 'x-request-id': 'missing-1' } })).text();
+  await (await fetch(srv.base + '/echo', { method: 'PUT', body: 'x' })).text();
+  await new Promise((r) => setTimeout(r, 20));
+  const access = srv.lines.filter((l) => typeof l['status'] === 'number');
+  assert.deepEqual(access.map((l) => [l['request_id'] === 'missing-1' ? 'missing-1' : 'generated', l['status'], l['url']]), [
+    ['missing-1', 404, '/missing'],
+    ['generated', 405, '/echo'],
+  ]);
+});
+
 test('the full access log is pino-http with its req and res objects', async (t) => {
   const srv = await started([echo], 'full');
   t.after(srv.close);
