@@ -30,6 +30,7 @@ const throughput = pick([
 const latency = pick([
   ['direct_p99_ms', 'backend called directly', false],
   ['frontend_p99_ms', 'through the stringsvc frontend', true],
+  ['haproxy_p99_ms', 'through HAProxy', false],
 ]);
 
 const width = 760;
