@@ -69,6 +69,10 @@ export interface RetryOptions {
  * cancellation is rethrown as is. Retrying stops at `maxAttempts`, the deadline, a
  * refusal by the budget, or when the balancer has nothing to pick; then a RetryError
  * listing every attempt is thrown.
+ *
+ * The deadline reaches the attempts as `ctx.deadline` (no extra signal or timer per call), so
+ * endpoints must bound their own waits by it, as the HTTP client does; the caller's signal
+ * still cancels them.
  */
 export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer<Req, Res>) => Endpoint<Req, Res> {
   const maxAttempts = options.maxAttempts ?? 3;
