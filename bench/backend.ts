@@ -1,6 +1,6 @@
 import { startServer, rssMb } from './lib/proc.ts';
-import { interleavedRounds, type Rounds } from './lib/rounds.ts';
-import { median, pairedRatio, round } from './lib/stats.ts';
+import { interleavedRounds, throughput, type Rounds } from './lib/rounds.ts';
+import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 
 /**
@@ -27,8 +27,7 @@ export async function backendBench(config: BenchConfig): Promise<Figures> {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
   }
   const { results } = rounds;
-  const rps = (name: string) => median(results[name]!.map((r) => r.rps));
-  const ratio = (a: string, b: string) => pairedRatio(results[a]!.map((r) => r.rps), results[b]!.map((r) => r.rps));
+  const { rps, ratio } = throughput(results);
   return {
     backend_raw_rps: round(rps('raw'), 0),
     backend_rps: round(rps('ours'), 0),

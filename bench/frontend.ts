@@ -1,8 +1,8 @@
 import { startServer, rssMb, type Server } from './lib/proc.ts';
 import { startHaproxy, startNginx } from './lib/peers.ts';
-import { interleavedRounds } from './lib/rounds.ts';
+import { interleavedRounds, throughput } from './lib/rounds.ts';
 import { fixedRate } from './lib/fixed-rate.ts';
-import { median, pairedRatio, round } from './lib/stats.ts';
+import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 
 /**
@@ -43,8 +43,7 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
       { failOnErrors: true },
     );
     const hop = await hopLatency(config, backends[0]!.url, proxies.ours!.url, proxies.haproxy!.url, body);
-    const rps = (name: string) => median(results[name]!.map((r) => r.rps));
-    const ratio = (a: string, b: string) => pairedRatio(results[a]!.map((r) => r.rps), results[b]!.map((r) => r.rps));
+    const { rps, ratio } = throughput(results);
     return {
       frontend_rps: round(rps('ours'), 0),
       frontend_rps_logged: round(rps('ours_logged'), 0),

@@ -1,7 +1,7 @@
 import { startServer, type Server } from './lib/proc.ts';
 import type { WrkResult } from './lib/wrk.ts';
-import { interleavedRounds } from './lib/rounds.ts';
-import { median, pairedRatio, round } from './lib/stats.ts';
+import { interleavedRounds, throughput } from './lib/rounds.ts';
+import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { ensureGokit } from '../test/gokit/binaries.ts';
 import { createNetns, waitForPort, type Netns } from '../test/gokit/netns.ts';
@@ -52,8 +52,7 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     await Promise.all(Object.values(targets).map((t) => t.server.stop()));
     for (const t of Object.values(targets)) t.ns?.close();
   }
-  const rps = (name: string) => median(results[name]!.map((r) => r.rps));
-  const ratio = (a: string, b: string) => pairedRatio(results[a]!.map((r) => r.rps), results[b]!.map((r) => r.rps));
+  const { rps, ratio } = throughput(results);
   const p99 = (name: string) => round(median(results[name]!.map((r) => r.p99Ms)), 3);
   return {
     gokit2_backend_rps: round(rps('gokit2'), 0),

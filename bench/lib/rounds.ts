@@ -1,5 +1,6 @@
 import { rssMb } from './proc.ts';
 import { wrk, type WrkResult } from './wrk.ts';
+import { median, pairedRatio } from './stats.ts';
 import type { BenchConfig } from './config.ts';
 
 /** RoundTarget is one server a section loads: its `/uppercase` URL, its pid, and how to reach it. */
@@ -50,4 +51,16 @@ export async function interleavedRounds(
     }
   }
   return { results, peakRssMb };
+}
+
+/**
+ * throughput reads a section's rounds: `rps(name)` is the median over rounds and
+ * `ratio(a, b)` the median of per-round ratios (see pairedRatio).
+ */
+export function throughput(results: Record<string, WrkResult[]>) {
+  const series = (name: string) => results[name]!.map((r) => r.rps);
+  return {
+    rps: (name: string) => median(series(name)),
+    ratio: (a: string, b: string) => pairedRatio(series(a), series(b)),
+  };
 }
