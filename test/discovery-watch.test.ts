@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { request, type RequestOptions } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, RbacAuthorizationV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
@@ -62,6 +63,27 @@ function cuttable<T>(inner: ResourceClient<T>) {
   };
 }
 
+/** sliceLists reads how many EndpointSlice LIST requests the API server has answered so far. */
+async function sliceLists(cp: ControlPlane): Promise<number> {
+  const server = cp.kc.getCurrentCluster()!.server;
+  const options: RequestOptions = {};
+  await cp.kc.applyToHTTPSOptions(options);
+  const text = await new Promise<string>((resolve, reject) => {
+    const req = request(`${server}/metrics`, options, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body)).on('error', reject);
+    });
+    req.on('error', reject).end();
+  });
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('apiserver_request_total{') && line.includes('resource="endpointslices"') && line.includes('verb="LIST"')) {
+      total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return total;
+}
+
 function slice(name: string, service: string, ips: string[], ready = (_: number) => true): V1EndpointSlice {
   return {
     metadata: { name, labels: { [serviceNameLabel]: service } },
@@ -117,17 +139,20 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     assert.ok(!sets.slice(1).includes(''), `an empty set was published: ${JSON.stringify(sets)}`);
   });
 
-  test('1,000 endpoints across 11 slices, one a duplicate: merged and de-duplicated, updates and deletions applied', async () => {
+  test('1,000 endpoints across 11 slices listed in pages, one a duplicate: merged and de-duplicated, updates and deletions applied', async () => {
     await service('big');
     const ips = (i: number) => Array.from({ length: 100 }, (_, j) => `10.30.${i}.${j + 1}`);
     for (let i = 0; i < 10; i++) await discovery.createNamespacedEndpointSlice({ namespace: ns, body: slice(`big-${i}`, 'big', ips(i)) });
     // A controller moving endpoints between slices lists them twice for a while.
     await discovery.createNamespacedEndpointSlice({ namespace: ns, body: slice('big-dup', 'big', ips(0)) });
-    const inst = new KubernetesInstancer({ client: endpointSliceClient(cp.kc, { namespace: ns, service: 'big' }), kind: 'endpointslices', port: 'http' });
+    // In pages of 4, the 11 slices take three LIST requests, as the API server itself counts them.
+    const listsBefore = await sliceLists(cp);
+    const inst = new KubernetesInstancer({ client: endpointSliceClient(cp.kc, { namespace: ns, service: 'big', pageSize: 4 }), kind: 'endpointslices', port: 'http' });
     stops.push(() => inst.stop());
     inst.start();
     await inst.synced;
     assert.equal(inst.instances().length, 1000);
+    assert.equal((await sliceLists(cp)) - listsBefore, 3);
     await discovery.deleteNamespacedEndpointSlice({ namespace: ns, name: 'big-0' });
     await discovery.replaceNamespacedEndpointSlice({ namespace: ns, name: 'big-3', body: slice('big-3', 'big', ips(3), (j) => j % 2 === 0) });
     await eventually('950', () => inst.instances().length === 950, 30_000);

@@ -1,6 +1,7 @@
 import { CoreV1Api, DiscoveryV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
 import type { EndpointsLike } from './endpoints.ts';
 import type { EndpointSliceLike } from './endpointslices.ts';
+import { listAllPages } from './pages.ts';
 import type { ResourceClient, WatchEventType } from './watcher.ts';
 
 /** Resource names one discovery source reads, for RBAC checks and messages. */
@@ -19,6 +20,8 @@ export const endpointsRef: ResourceRef = { group: '', resource: 'endpoints' };
 export interface ServiceRef {
   namespace: string;
   service: string;
+  /** pageSize bounds each list response; a bigger collection is read in several. Default 500. */
+  pageSize?: number;
 }
 
 /** serviceNameLabel is set by the EndpointSlice controllers to the owning Service's name. */
@@ -44,15 +47,16 @@ function rawWatch(kc: KubeConfig, path: string, params: Record<string, string>):
   };
 }
 
-/** endpointSliceClient lists and watches the Service's EndpointSlices (all of them, by label). */
+/** endpointSliceClient lists (in pages) and watches the Service's EndpointSlices (all of them, by label). */
 export function endpointSliceClient(kc: KubeConfig, ref: ServiceRef): ResourceClient<EndpointSliceLike> {
   const api = kc.makeApiClient(DiscoveryV1Api);
   const labelSelector = `${serviceNameLabel}=${ref.service}`;
   return {
-    async list() {
-      const list = await api.listNamespacedEndpointSlice({ namespace: ref.namespace, labelSelector });
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-    },
+    list: () =>
+      listAllPages(
+        (limit, token) => api.listNamespacedEndpointSlice({ namespace: ref.namespace, labelSelector, limit, ...(token ? { _continue: token } : {}) }),
+        ref.pageSize,
+      ),
     watch: rawWatch(kc, `/apis/discovery.k8s.io/v1/namespaces/${ref.namespace}/endpointslices`, { labelSelector }),
   };
 }
@@ -62,10 +66,11 @@ export function endpointsClient(kc: KubeConfig, ref: ServiceRef): ResourceClient
   const api = kc.makeApiClient(CoreV1Api);
   const fieldSelector = `metadata.name=${ref.service}`;
   return {
-    async list() {
-      const list = await api.listNamespacedEndpoints({ namespace: ref.namespace, fieldSelector });
-      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
-    },
+    list: () =>
+      listAllPages(
+        (limit, token) => api.listNamespacedEndpoints({ namespace: ref.namespace, fieldSelector, limit, ...(token ? { _continue: token } : {}) }),
+        ref.pageSize,
+      ),
     watch: rawWatch(kc, `/api/v1/namespaces/${ref.namespace}/endpoints`, { fieldSelector }),
   };
 }
