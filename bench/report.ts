@@ -23,6 +23,8 @@ const rows: Row[] = [
   { key: 'frontend_vs_haproxy_rps_ratio_logged', what: 'frontend with request logging on ÷ HAProxy' },
   { key: 'hop_added_p99_ms', what: 'p99 added by the frontend hop at a fixed moderate rate (ms)', target: { op: '<=', value: 1 } },
   { key: 'haproxy_hop_added_p99_ms', what: 'p99 added by an HAProxy hop, same rounds (ms): the VM\'s share' },
+  { key: 'hop_added_p50_ms', what: 'p50 added by the frontend hop, same rounds (ms)' },
+  { key: 'haproxy_hop_added_p50_ms', what: 'p50 added by an HAProxy hop, same rounds (ms)' },
   { key: 'discovery_propagation_p50_ms', what: 'EndpointSlice write acknowledged → balancer uses it, p50 (ms)' },
   { key: 'discovery_propagation_p99_ms', what: 'same, p99 (ms)', target: { op: '<=', value: 50 } },
   { key: 'slice_update_cpu_ms_5000', what: 'CPU to apply one slice update, service of 5,000 endpoints (ms)' },
