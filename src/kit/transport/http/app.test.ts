@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Readiness } from '../../health.ts';
@@ -107,4 +109,33 @@ test('access-log off writes no access line but still names the request', async (
   await res.text();
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(srv.lines.filter((l) => 'status' in l).length, 0);
+});
+
+test('a body the client cuts off midway: the handler never runs, the request is logged as aborted, and the server goes on', async (t) => {
+  let ran = 0;
+  const counted: Route = { method: 'POST', path: '/echo', handler: (req, res, next) => (ran++, echo.handler(req, res, next)) };
+  const srv = await started([counted], 'errors');
+  t.after(srv.close);
+  const { port } = new URL(srv.base);
+  const socket = connect(Number(port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: cut-1\r\nContent-Length: 100\r\n\r\n{"s":"only part');
+  await new Promise((r) => setTimeout(r, 50));
+  socket.destroy();
+  const aborted = () => srv.lines.find((l) => l.request_id === 'cut-1');
+  for (let i = 0; i < 100 && !aborted(); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(aborted()?.msg, 'request aborted');
+  assert.equal(ran, 0);
+  // The same on a chunked body, then a whole request still gets its answer.
+  const chunked = connect(Number(port), '127.0.0.1');
+  await once(chunked, 'connect');
+  chunked.write('POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: cut-2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n');
+  await new Promise((r) => setTimeout(r, 50));
+  chunked.destroy();
+  for (let i = 0; i < 100 && !srv.lines.some((l) => l.request_id === 'cut-2'); i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(srv.lines.find((l) => l.request_id === 'cut-2')?.msg, 'request aborted');
+  assert.equal(ran, 0);
+  const res = await fetch(srv.base + '/echo', { method: 'POST', body: 'whole' });
+  assert.deepEqual(((await res.json()) as { body: string }).body, 'whole');
+  assert.equal(ran, 1);
 });

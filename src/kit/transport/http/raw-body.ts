@@ -18,10 +18,12 @@ export function rawBody(limitBytes: number): Handler {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    // Plain listeners, never removed: `once` wraps each in two more objects, and these die with
+    // the request anyway; `done` makes late events (data after a 413, close after end) no-ops.
+    // `close` before `end` covers a client that went away and a stream error alike.
     const finish = (err?: HttpError) => {
       if (done) return;
       done = true;
-      req.off('data', onData);
       if (err) {
         req.resume(); // discard the rest so the connection can still answer
         return next(err);
@@ -29,15 +31,14 @@ export function rawBody(limitBytes: number): Handler {
       req.body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       next();
     };
-    const onData = (chunk: Buffer) => {
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
       size += chunk.length;
       if (size > limitBytes) finish(tooLarge(limitBytes));
       else chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.once('end', () => finish());
-    req.once('aborted', () => finish(new HttpError(400, 'request body aborted by the client')));
-    req.once('error', () => finish(new HttpError(400, 'request body could not be read')));
+    });
+    req.on('end', () => finish());
+    req.on('close', () => done || finish(new HttpError(400, 'request body aborted by the client')));
   };
 }
 
