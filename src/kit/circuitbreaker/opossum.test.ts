@@ -107,3 +107,20 @@ test('a half-open trial ended by caller cancellation is inconclusive: back to op
   assert.equal(breaker.state, 'open');
   assert.deepEqual(states, ['open', 'halfOpen', 'open']);
 });
+
+test('errors that do not count do not reset the streak either', async (t) => {
+  const breaker = opossumBreaker({ consecutiveFailures: 3 });
+  t.after(() => breaker.dispose());
+  let next: 'fail' | 'limited' = 'fail';
+  const e = circuitBreaker<string, string>(breaker)(async () => {
+    throw next === 'limited' ? new RateLimitedError() : new Error('boom');
+  });
+  for (const step of ['fail', 'fail', 'limited', 'limited'] as const) {
+    next = step;
+    await assert.rejects(e(background(), ''));
+    assert.equal(breaker.state, 'closed', step);
+  }
+  next = 'fail';
+  await assert.rejects(e(background(), ''), /boom/);
+  assert.equal(breaker.state, 'open');
+});

@@ -24,14 +24,6 @@ export function defaultIsFailure(err: unknown, ctx: Context): boolean {
   return !isRateLimitedError(err) && !callerCancelled(ctx);
 }
 
-/** Marks an outcome that is neither success nor failure, so opossum can be told "success" safely. */
-class Ignored {
-  readonly err: unknown;
-  constructor(err: unknown) {
-    this.err = err;
-  }
-}
-
 /**
  * opossumBreaker is a Breaker on opossum with gobreaker's behaviour: it opens after
  * `consecutiveFailures` failures in a row, half-opens after `resetTimeoutMs`, lets one
@@ -50,8 +42,18 @@ class Ignored {
 export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
   const threshold = options.consecutiveFailures ?? 5;
   const isFailure = options.isFailure ?? defaultIsFailure;
-  const cb = new CircuitBreaker((call: () => Promise<unknown>) => call(), {
+  let streak = 0;
+  let inconclusiveTrial = false;
+  const cb = new CircuitBreaker((call: () => Promise<unknown>, _ctx: Context, _trial: boolean) => call(), {
     timeout: false,
+    // Errors that are not the upstream's fault are filtered: opossum rejects with them but
+    // counts no failure; one that ends a half-open trial leaves the trial undecided. opossum
+    // passes fire's arguments after the error (its typings predate that, hence the `?`s).
+    errorFilter: (err: unknown, _call?: unknown, ctx?: Context, trial?: boolean) => {
+      if (isFailure(err, ctx!)) return false;
+      if (trial) inconclusiveTrial = true;
+      return true;
+    },
     resetTimeout: options.resetTimeoutMs ?? 10_000,
     errorThresholdPercentage: 100,
     volumeThreshold: 0,
@@ -62,8 +64,6 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
     rollingPercentilesEnabled: false,
     enableSnapshots: false,
   });
-  let streak = 0;
-  let inconclusiveTrial = false;
   let reported: BreakerState = 'closed';
   const report = (to: BreakerState) => {
     if (to === reported) return;
@@ -90,28 +90,18 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
     },
 
     async execute<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
-      const trial = cb.halfOpen;
-      let outcome: unknown;
+      let result: T;
       try {
-        outcome = await cb.fire(async () => {
-          try {
-            return await call();
-          } catch (err) {
-            if (isFailure(err, ctx)) throw err;
-            if (trial) inconclusiveTrial = true;
-            return new Ignored(err);
-          }
-        });
+        result = (await cb.fire(call, ctx, cb.halfOpen)) as T;
       } catch (err) {
         const refusal = refusalCode(err);
         if (refusal === 'EOPENBREAKER') throw new BrokenCircuitError();
         if (refusal === 'ESHUTDOWN') throw new BrokenCircuitError('circuit breaker is disposed: instance removed');
-        if (++streak >= threshold && !cb.opened) cb.open();
+        if (isFailure(err, ctx) && ++streak >= threshold && !cb.opened) cb.open();
         throw err;
       }
-      if (outcome instanceof Ignored) throw outcome.err;
       streak = 0;
-      return outcome as T;
+      return result;
     },
 
     dispose() {
