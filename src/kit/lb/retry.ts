@@ -80,9 +80,10 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
   return (balancer) => {
     async function attemptAll(ctx: Context, parent: Context, request: Req): Promise<Res> {
       options.budget?.recordRequest();
-      const attempts: AttemptError[] = [];
+      // Made on the first failure: most calls succeed at once and never need them.
+      let attempts: AttemptError[] | undefined;
       // Instances this call failed on, so the next attempt goes elsewhere when it can.
-      const tried: string[] = [];
+      let tried: string[] | undefined;
       let budgetExhausted = false;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (attempt > 1) {
@@ -91,7 +92,7 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
             budgetExhausted = true;
             break;
           }
-          options.onRetry?.({ attempt, previous: attempts.at(-1)! });
+          options.onRetry?.({ attempt, previous: attempts!.at(-1)! });
         }
         let instance: string | undefined;
         try {
@@ -100,14 +101,14 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
           return await picked.endpoint(ctx, request);
         } catch (error) {
           if (callerCancelled(parent)) throw error;
-          attempts.push({ attempt, instance, error });
-          if (instance !== undefined) tried.push(instance);
+          (attempts ??= []).push({ attempt, instance, error });
+          if (instance !== undefined) (tried ??= []).push(instance);
           // An empty or all-open set will not change within one request's deadline.
           if (isNoEndpointsError(error) || isNoHealthyEndpointsError(error)) break;
           if (ctx.signal.aborted) break;
         }
       }
-      throw new RetryError(attempts, { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
+      throw new RetryError(attempts ?? [], { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
     }
 
     return (parent, request) => attemptAll(withDeadline(parent, maxTimeMs), parent, request);
