@@ -5,7 +5,7 @@ import { isRateLimitedError } from '../kit/ratelimit/limiter.ts';
 import type { Route } from '../kit/transport/http/app.ts';
 import { HttpError } from '../kit/transport/http/errors.ts';
 import { jsonObjectBody } from '../kit/transport/http/json-body.ts';
-import { defaultErrorEncoder, encodeJSON, serve } from '../kit/transport/http/server.ts';
+import { defaultErrorEncoder, encodeJSON, serve, writeHead } from '../kit/transport/http/server.ts';
 import { withPath } from './context.ts';
 import type { AddRequest, AddResponse } from './endpoints.ts';
 import type { Expvar } from './expvar.ts';
@@ -56,7 +56,7 @@ export function makeRoutes(add: Endpoint<AddRequest, AddResponse>, vars: Expvar)
       path: '/debug/vars',
       handler: (_req, res) => {
         const text = vars.render();
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+        writeHead(res, 200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
         res.end(text);
       },
     },

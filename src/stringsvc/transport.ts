@@ -2,7 +2,7 @@ import type { ServerReply, ServerRequest } from '../kit/transport/http/handler.t
 import type { Route } from '../kit/transport/http/app.ts';
 import { isHttpError } from '../kit/transport/http/errors.ts';
 import { jsonObjectBody, stringField } from '../kit/transport/http/json-body.ts';
-import { defaultErrorEncoder, encodeJSON, serve, type ErrorEncoder } from '../kit/transport/http/server.ts';
+import { defaultErrorEncoder, encodeJSON, serve, writeHead, type ErrorEncoder } from '../kit/transport/http/server.ts';
 import type { Context } from '../kit/context.ts';
 import type { CountRequest, Endpoints, UppercaseRequest } from './endpoints.ts';
 import { openapi } from './openapi.ts';
@@ -64,7 +64,7 @@ export function makeRoutes(endpoints: Endpoints, options: TransportOptions = {})
       method: 'GET',
       path: '/openapi.json',
       handler: (_req, res) => {
-        res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+        writeHead(res, 200, { 'content-type': 'application/json; charset=utf-8' });
         res.end(doc);
       },
     },

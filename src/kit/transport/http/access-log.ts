@@ -20,8 +20,8 @@ export type AccessLogFormat = 'errors' | 'lean' | 'full' | 'off';
 export const accessLogFormats: readonly AccessLogFormat[] = ['errors', 'lean', 'full', 'off'];
 
 /**
- * AccessLogger names a request (honoured `X-Request-Id` or a new UUID, echoed back) and
- * arranges for its access line; it returns the id.
+ * AccessLogger names a request (honoured `X-Request-Id` or a new UUID) and arranges for its
+ * access line; it returns the id. The answer echoes it (see `writeHead` in server.ts).
  */
 export type AccessLogger = (req: IncomingMessage, res: ServerResponse) => string;
 
@@ -30,14 +30,7 @@ export function accessLogger(logger: PinoLogger, format: AccessLogFormat): Acces
   if (format === 'full') return fullAccessLog(logger);
   if (format === 'lean') return leanAccessLog(logger, 0);
   if (format === 'errors') return leanAccessLog(logger, 400);
-  return (req, res) => nameRequest(req, res);
-}
-
-function nameRequest(req: IncomingMessage, res: ServerResponse): string {
-  const id = requestIdOf(req);
-  (req as { id?: unknown }).id = id;
-  res.setHeader('x-request-id', id);
-  return id;
+  return (req) => requestIdOf(req);
 }
 
 /**
@@ -48,7 +41,7 @@ function nameRequest(req: IncomingMessage, res: ServerResponse): string {
  */
 function leanAccessLog(logger: PinoLogger, fromStatus: number): AccessLogger {
   return (req, res) => {
-    const id = nameRequest(req, res);
+    const id = requestIdOf(req);
     const begin = performance.now();
     res.once('close', () => {
       if (res.statusCode < fromStatus && res.writableFinished) return;
@@ -71,7 +64,7 @@ function leanAccessLog(logger: PinoLogger, fromStatus: number): AccessLogger {
 function fullAccessLog(logger: PinoLogger): AccessLogger {
   const http = pinoHttp({
     logger,
-    genReqId: (req, res) => nameRequest(req, res),
+    genReqId: (req) => requestIdOf(req),
     customAttributeKeys: { reqId: 'request_id' },
     quietReqLogger: true,
   });

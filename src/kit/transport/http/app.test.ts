@@ -139,3 +139,27 @@ test('a body the client cuts off midway: the handler never runs, the request is 
   assert.deepEqual(((await res.json()) as { body: string }).body, 'whole');
   assert.equal(ran, 1);
 });
+
+test('every kind of answer carries the request id: routes, operations, and every error', async (t) => {
+  const srv = await started([echo, { method: 'GET', path: '/fails', handler: () => { throw new Error('x'); } }], 'off');
+  t.after(srv.close);
+  const cases: Array<[string, RequestInit, number]> = [
+    ['/echo', { method: 'POST', body: 'ok' }, 200],
+    ['/echo/', { method: 'POST', body: 'ok' }, 200],
+    ['/echo', { method: 'POST', body: 'x'.repeat(2000) }, 413],
+    ['/echo', { method: 'POST', body: 'x', headers: { 'content-encoding': 'gzip' } }, 415],
+    ['/echo', { method: 'GET' }, 405],
+    ['/missing', { method: 'GET' }, 404],
+    ['/fails', { method: 'GET' }, 500],
+    ['/healthz', { method: 'GET' }, 200],
+    ['/healthz', { method: 'HEAD' }, 200],
+    ['/readyz', { method: 'GET' }, 200],
+    ['/metrics', { method: 'GET' }, 200],
+  ];
+  for (const [i, [path, init, status]] of cases.entries()) {
+    const id = `kind-${i}`;
+    const res = await fetch(srv.base + path, { ...init, headers: { ...(init.headers as Record<string, string>), 'x-request-id': id } });
+    await res.arrayBuffer();
+    assert.deepEqual([res.status, res.headers.get('x-request-id')], [status, id], `${init.method} ${path}`);
+  }
+});

@@ -7,7 +7,7 @@ import { HttpError } from './errors.ts';
 import { rawBody } from './raw-body.ts';
 import { requestContext } from './context.ts';
 import { accessLogger, type AccessLogFormat } from './access-log.ts';
-import { defaultErrorEncoder, encodeJSON } from './server.ts';
+import { defaultErrorEncoder, encodeJSON, writeHead } from './server.ts';
 import type { Handler, ServerReply, ServerRequest } from './handler.ts';
 import { routeTable } from './route-table.ts';
 
@@ -85,7 +85,7 @@ function withOperationalRoutes(options: AppOptions): Route[] {
       path: '/metrics',
       handler: async (_req, res) => {
         const text = await registry.metrics();
-        res.writeHead(200, { 'content-type': registry.contentType });
+        writeHead(res, 200, { 'content-type': registry.contentType });
         res.end(text);
       },
     },
@@ -93,9 +93,9 @@ function withOperationalRoutes(options: AppOptions): Route[] {
 }
 
 /**
- * requestIds gives every request an id (honoured from `X-Request-Id` or generated), echoes it
- * back, arranges its access line, and puts the request Context in `res.locals.ctx` for the
- * endpoint handlers.
+ * requestIds gives every request an id (honoured from `X-Request-Id` or generated), arranges
+ * its access line, and puts the request Context in `res.locals.ctx` for the endpoint handlers;
+ * writeHead echoes the id from there.
  */
 function requestIds(options: AppOptions): Handler {
   const named = accessLogger(options.logger, options.accessLog);
