@@ -43,7 +43,7 @@ function leanAccessLog(logger: PinoLogger, fromStatus: number): AccessLogger {
   return (req, res) => {
     const id = requestIdOf(req);
     const begin = performance.now();
-    res.once('close', () => {
+    res.on('close', () => { // a response closes once: no once-wrapper needed
       if (res.statusCode < fromStatus && res.writableFinished) return;
       const line = {
         request_id: id,

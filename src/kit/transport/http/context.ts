@@ -43,7 +43,7 @@ class RequestContext implements Context {
       if (!res.writableFinished) ac.abort(new DOMException('client closed the request', 'AbortError'));
     };
     if (res.closed) onClose();
-    else res.once('close', onClose);
+    else res.on('close', onClose); // a response closes once: no once-wrapper needed
     this.#signal = ac.signal;
     return ac.signal;
   }
