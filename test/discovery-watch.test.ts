@@ -152,7 +152,9 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     inst.start();
     await inst.synced;
     assert.equal(inst.instances().length, 1000);
-    assert.equal((await sliceLists(cp)) - listsBefore, 3);
+    // At least: another test's instancer, still watching, may relist meanwhile; unpaged this is 1.
+    const lists = (await sliceLists(cp)) - listsBefore;
+    assert.ok(lists >= 3, `EndpointSlice LIST requests while syncing: ${lists}`);
     await discovery.deleteNamespacedEndpointSlice({ namespace: ns, name: 'big-0' });
     await discovery.replaceNamespacedEndpointSlice({ namespace: ns, name: 'big-3', body: slice('big-3', 'big', ips(3), (j) => j % 2 === 0) });
     await eventually('950', () => inst.instances().length === 950, 30_000);
