@@ -56,7 +56,8 @@ export function goJSON(body: unknown): string {
 /**
  * writeHead writes the status line and `headers` plus the request's `X-Request-Id` (from its
  * Context), in one go. Every answer of ours goes through here: a header set ahead with
- * setHeader would send node down its slower merging path on every response.
+ * setHeader would send node down its slower merging path on every response. `headers` is
+ * added to, so pass a fresh object.
  */
 export function writeHead(res: ServerReply, status: number, headers: Record<string, string | number>): void {
   const id = res.locals?.ctx?.requestId;
