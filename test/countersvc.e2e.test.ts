@@ -93,8 +93,9 @@ describe('countersvc process', () => {
   });
 
   test('/debug/vars is Go expvar JSON with request.count, cmdline and memstats', async () => {
-    const res = await fetch(`${svc.url}/debug/vars`);
+    const res = await fetch(`${svc.url}/debug/vars`, { headers: { 'x-request-id': 'vars-1' } });
     assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+    assert.equal(res.headers.get('x-request-id'), 'vars-1');
     const text = await res.text();
     assert.match(text, /^\{\n"cmdline": \[.*\],\n"memoryUsage": \{.*\},\n"memstats": \{.*\},\n"request\.count": \d+\n\}\n$/);
     const vars = JSON.parse(text) as { 'request.count': number; cmdline: string[] };
