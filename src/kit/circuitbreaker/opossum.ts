@@ -71,6 +71,10 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
     reported = to;
     options.onStateChange?.(from, to);
   };
+  // opossum reports every unfiltered failure once; a run of `threshold` of them opens.
+  cb.on('failure', () => {
+    if (++streak >= threshold && !cb.opened) cb.open();
+  });
   cb.on('open', () => report('open'));
   cb.on('halfOpen', () => report('halfOpen'));
   cb.on('close', () => {
@@ -97,7 +101,6 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
         const refusal = refusalCode(err);
         if (refusal === 'EOPENBREAKER') throw new BrokenCircuitError();
         if (refusal === 'ESHUTDOWN') throw new BrokenCircuitError('circuit breaker is disposed: instance removed');
-        if (isFailure(err, ctx) && ++streak >= threshold && !cb.opened) cb.open();
         throw err;
       }
       streak = 0;
