@@ -26,11 +26,13 @@ const throughput = pick([
   ['frontend_rps_logged', 'stringsvc frontend, logging on', true],
   ['haproxy_rps', 'HAProxy → 3 backends', false],
   ['nginx_rps', 'nginx → 3 backends', false],
+  ['raw_proxy_rps', 'bare node:http + undici proxy', false],
 ]);
 const latency = pick([
   ['direct_p99_ms', 'backend called directly', false],
   ['frontend_p99_ms', 'through the stringsvc frontend', true],
   ['haproxy_p99_ms', 'through HAProxy', false],
+  ['raw_proxy_p99_ms', 'through the bare Node proxy', false],
 ]);
 
 const width = 760;
