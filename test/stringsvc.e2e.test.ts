@@ -2,6 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { once } from 'node:events';
+import { rawExchange } from '../src/kit/testing/raw-http.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 
 /** post sends a body the way the seed's `curl -d` does (form content type) and returns status + raw text. */
@@ -11,14 +12,9 @@ async function send(url: string, body: string, method = 'POST', contentType = 'a
 }
 
 /** rawRequest writes raw HTTP bytes (fetch cannot send GET with a body) and reads the full answer. */
-async function rawRequest(addr: string, bytes: string): Promise<string> {
-  const [host, port] = [addr.slice(0, addr.lastIndexOf(':')), Number(addr.slice(addr.lastIndexOf(':') + 1))];
-  const sock = connect(port, host);
-  await once(sock, 'connect');
-  sock.end(bytes);
-  let out = '';
-  for await (const chunk of sock) out += (chunk as Buffer).toString();
-  return out;
+function rawRequest(addr: string, bytes: string): Promise<string> {
+  const colon = addr.lastIndexOf(':');
+  return rawExchange(addr.slice(0, colon), Number(addr.slice(colon + 1)), bytes);
 }
 
 describe('stringsvc backend process', () => {

@@ -1,7 +1,5 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import { once } from 'node:events';
 import type { Server } from 'node:http';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -11,6 +9,7 @@ import { listen } from './listen.ts';
 import { jsonObjectBody, stringField } from './json-body.ts';
 import { goJSON, serve } from './server.ts';
 import { isHttpError } from './errors.ts';
+import { rawExchange } from '../../testing/raw-http.ts';
 
 /** echoServer serves one endpoint that answers the decoded `s`, behind the shared app. */
 async function echoServer(bodyLimitBytes: number): Promise<{ server: Server; port: number }> {
@@ -31,14 +30,7 @@ async function echoServer(bodyLimitBytes: number): Promise<{ server: Server; por
 }
 
 /** raw sends exact bytes and returns the whole answer (the connection is closed by the request). */
-async function raw(port: number, bytes: string): Promise<string> {
-  const sock = connect(port, '127.0.0.1');
-  await once(sock, 'connect');
-  sock.end(bytes);
-  let out = '';
-  for await (const chunk of sock) out += (chunk as Buffer).toString();
-  return out;
-}
+const raw = (port: number, bytes: string) => rawExchange('127.0.0.1', port, bytes);
 
 test('goJSON escapes like Go: HTML-safe characters and a trailing newline', () => {
   assert.equal(goJSON({ v: 'a<b>&c\u2028\u2029' }), '{"v":"a\\u003cb\\u003e\\u0026c\\u2028\\u2029"}\n');
