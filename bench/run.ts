@@ -11,13 +11,17 @@ import { backendBench } from './backend.ts';
 import { discoveryBench } from './discovery.ts';
 import { frontendBench } from './frontend.ts';
 import { gokitBench } from './gokit.ts';
+import { soakBench } from './soak.ts';
 
 const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   backend: backendBench,
   gokit: gokitBench,
   frontend: frontendBench,
   discovery: discoveryBench,
+  soak: soakBench,
 };
+/** Sections that run only when named: they take minutes and have no target to compare with. */
+const optional = new Set(['soak']);
 
 const env = process.env;
 const twoCores = availableParallelism() >= 2;
@@ -39,7 +43,7 @@ const wanted = process.argv.slice(2);
 for (const name of wanted) if (!sections[name]) throw new Error(`unknown bench section "${name}"; have ${Object.keys(sections).join(', ')}`);
 const file = `${repoRoot}bench/results/latest.json`;
 const results: Figures = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Figures) : {};
-for (const name of wanted.length ? wanted : Object.keys(sections)) {
+for (const name of wanted.length ? wanted : Object.keys(sections).filter((n) => !optional.has(n))) {
   const figures = await sections[name]!(config);
   Object.assign(results, figures);
   writeFileSync(file, JSON.stringify(results, Object.keys(results).sort(), 2) + '\n');
