@@ -25,6 +25,11 @@ RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no
 # (the chart also mounts the root filesystem read-only, with an emptyDir at /tmp).
 FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
+# Under a memory limit V8 sizes its young generation from the limit: at the chart's 256 MiB a
+# semi-space is 1 MiB, a request's garbage fills it every few dozen requests, and the services
+# spend a third of their CPU scavenging. 16 MiB is what V8 picks without a limit; the new space
+# then takes 32 MiB of the pod's memory. Overridable, like any NODE_OPTIONS.
+ENV NODE_OPTIONS=--max-semi-space-size=16
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY --from=prod-deps /app/node_modules ./node_modules

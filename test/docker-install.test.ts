@@ -5,6 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { Pool } from 'undici';
+import { parse } from 'yaml';
+import { skipOrThrow } from './controlplane/require.ts';
+import { createMemoryCgroup, memoryCgroupSkipReason } from './support/cgroup.ts';
 import { repoRoot, startBuilt } from './support/process.ts';
 
 // No Docker engine is needed: the Dockerfile's production steps are replayed in a clean directory.
@@ -22,6 +26,23 @@ function stage(name: string): string[] {
   const s = name === '' ? stages.at(-1) : stages.find((x) => x.name === name);
   assert.ok(s, `Dockerfile has no stage ${name || '(final)'}`);
   return s.lines;
+}
+
+/** imageEnv is the final stage's `ENV name=value` settings, what every process in the image starts with. */
+function imageEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const l of stage('')) {
+    const m = /^ENV\s+(\w+)=(\S+)$/.exec(l);
+    if (m) env[m[1]!] = m[2]!;
+  }
+  return env;
+}
+
+/** quantityBytes reads a Kubernetes memory quantity in binary units (`256Mi`). */
+function quantityBytes(q: string): number {
+  const m = /^(\d+)(Ki|Mi|Gi)$/.exec(q);
+  assert.ok(m, `memory quantity ${q} is in Ki, Mi or Gi`);
+  return Number(m[1]) * 1024 ** (['Ki', 'Mi', 'Gi'].indexOf(m[2]!) + 1);
 }
 
 describe('Dockerfile', () => {
@@ -77,7 +98,7 @@ describe('Dockerfile production install, replayed without Docker', () => {
       assert.ok(!existsSync(join(dir, 'node_modules', dev)), `dev dependency ${dev} left out`);
     }
 
-    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0'], { NODE_ENV: 'production' }, { root: dir });
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0'], imageEnv(), { root: dir });
     try {
       const res = await fetch(`${svc.url}/uppercase`, { method: 'POST', body: '{"s":"hello, world"}' });
       assert.equal(await res.text(), '{"v":"HELLO, WORLD"}\n');
@@ -87,3 +108,57 @@ describe('Dockerfile production install, replayed without Docker', () => {
     }
   });
 });
+
+describe('the image under the chart\'s memory limit', { skip: skipOrThrow('memory cgroup', memoryCgroupSkipReason()) }, () => {
+  // Scavenges are counted, not timed: a request's garbage is the same in every run, so how
+  // often the young generation fills depends only on its size.
+  test('its NODE_OPTIONS keep scavenges per request as rare as without a limit', { timeout: 120_000 }, async () => {
+    const values = parse(readFileSync(join(repoRoot, 'charts/stringsvc/values.yaml'), 'utf8')) as {
+      backend: { resources: { limits: { memory: string } } };
+    };
+    const limit = quantityBytes(values.backend.resources.limits.memory);
+    const { NODE_OPTIONS: nodeOptions } = imageEnv();
+    assert.ok(nodeOptions, 'the image sets NODE_OPTIONS');
+    const cgroup = createMemoryCgroup('limit', limit);
+    try {
+      const unlimited = await minorGcsFor(20_000, { NODE_OPTIONS: '' }, []);
+      const limitedBare = await minorGcsFor(20_000, { NODE_OPTIONS: '' }, cgroup.wrap);
+      const limitedImage = await minorGcsFor(20_000, { NODE_OPTIONS: nodeOptions }, cgroup.wrap);
+      // The limit bites without the options (else this test could not fail)…
+      assert.ok(limitedBare >= 3 * unlimited, `without NODE_OPTIONS under ${limit} bytes: ${limitedBare} scavenges, unlimited ${unlimited}`);
+      // …and the image's options undo it.
+      assert.ok(limitedImage <= 1.5 * unlimited, `with ${nodeOptions} under ${limit} bytes: ${limitedImage} scavenges, unlimited ${unlimited}`);
+    } finally {
+      cgroup.close();
+    }
+  });
+});
+
+/** minorGcsFor serves `requests` uppercase calls on a fresh backend and returns its scavenge count from /metrics. */
+async function minorGcsFor(requests: number, env: NodeJS.ProcessEnv, wrap: string[]): Promise<number> {
+  const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0'], env, { wrap });
+  const pool = new Pool(svc.url, { connections: 10 });
+  try {
+    const before = await minorGcs(pool);
+    let sent = 0;
+    await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        while (sent++ < requests) {
+          const res = await pool.request({ path: '/uppercase', method: 'POST', body: '{"s":"hello, world"}' });
+          assert.equal(await res.body.text(), '{"v":"HELLO, WORLD"}\n');
+        }
+      }),
+    );
+    return (await minorGcs(pool)) - before;
+  } finally {
+    await pool.close();
+    assert.equal(await svc.stop(), 0);
+  }
+}
+
+async function minorGcs(pool: Pool): Promise<number> {
+  const text = await (await pool.request({ path: '/metrics', method: 'GET' })).body.text();
+  assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m, 'GC metrics are in /metrics');
+  // The series shows up with the first scavenge.
+  return Number(/^nodejs_gc_duration_seconds_count\{kind="minor"\} (\d+)$/m.exec(text)?.[1] ?? 0);
+}
