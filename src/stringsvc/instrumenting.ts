@@ -1,4 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { Batched } from '../kit/metrics/batched.ts';
 import type { ServiceMiddleware } from './service.ts';
 
 /** InstrumentingOptions name the metrics; go-kit's stringsvc2 uses `my_group_string_service_`. */
@@ -13,15 +14,23 @@ export interface InstrumentingOptions {
  * `request_latency_seconds{method,error}` (a histogram in seconds — go-kit names it
  * `_microseconds` while storing seconds; we do not copy that) and `count_result`.
  * `error` is "true"/"false" rather than Go's `%v` of the error, to keep cardinality bounded.
+ * Updates are applied in batches and before every scrape (see Batched).
  */
 export function instrumentingMiddleware(options: InstrumentingOptions): ServiceMiddleware {
   const prefix = options.prefix ?? 'my_group_string_service_';
   const registers = [options.registry];
+  const batch = new Batched<Update>((u) => {
+    u.series.count.inc();
+    u.series.latency.observe(u.seconds);
+    if (u.n !== undefined) countResult.observe(u.n);
+  });
+  const collect = () => batch.flush();
   const requestCount = new Counter({
     name: `${prefix}request_count`,
     help: 'Number of requests received.',
     labelNames: ['method', 'error'] as const,
     registers,
+    collect,
   });
   const requestLatency = new Histogram({
     name: `${prefix}request_latency_seconds`,
@@ -29,46 +38,59 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
     labelNames: ['method', 'error'] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers,
+    collect,
   });
   const countResult = new Histogram({
     name: `${prefix}count_result`,
     help: 'The result of each count method (UTF-8 bytes).',
     buckets: [0, 1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
     registers,
+    collect,
   });
   // Label children resolved once: looking labels up per request is measurable at high rates.
-  const series = (method: string) => ({
+  const seriesOf = (method: string) => ({
     ok: { count: requestCount.labels(method, 'false'), latency: requestLatency.labels(method, 'false') },
     failed: { count: requestCount.labels(method, 'true'), latency: requestLatency.labels(method, 'true') },
   });
-  const uppercase = series('uppercase');
-  const count = series('count');
+  const uppercase = seriesOf('uppercase');
+  const count = seriesOf('count');
 
   return (next) => ({
     async uppercase(ctx, s) {
       const begin = performance.now();
-      let outcome = uppercase.failed;
+      let series = uppercase.failed;
       try {
         const v = await next.uppercase(ctx, s);
-        outcome = uppercase.ok;
+        series = uppercase.ok;
         return v;
       } finally {
-        outcome.count.inc();
-        outcome.latency.observe((performance.now() - begin) / 1000);
+        batch.add({ series, seconds: (performance.now() - begin) / 1000 });
       }
     },
     async count(ctx, s) {
       const begin = performance.now();
-      let outcome = count.failed;
+      let series = count.failed;
+      let n: number | undefined;
       try {
-        const n = await next.count(ctx, s);
-        outcome = count.ok;
-        countResult.observe(n);
+        n = await next.count(ctx, s);
+        series = count.ok;
         return n;
       } finally {
-        outcome.count.inc();
-        outcome.latency.observe((performance.now() - begin) / 1000);
+        batch.add({ series, seconds: (performance.now() - begin) / 1000, n });
       }
     },
   });
+}
+
+/** Series are one method's label children for one outcome. */
+interface Series {
+  count: { inc(): void };
+  latency: { observe(seconds: number): void };
+}
+
+/** Update is one call to record: its series, its duration and, for a successful count, the result. */
+interface Update {
+  series: Series;
+  seconds: number;
+  n?: number | undefined;
 }

@@ -1,7 +1,8 @@
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Batched } from '../kit/metrics/batched.ts';
 import type { BreakerState } from '../kit/circuitbreaker/breaker.ts';
 import type { Instance } from '../kit/sd/instancer.ts';
-import { requestOutcomes, type UpstreamObserver } from './balanced.ts';
+import { requestOutcomes, type RequestOutcome, type UpstreamObserver } from './balanced.ts';
 
 const stateValue: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
 const states = Object.keys(stateValue) as BreakerState[];
@@ -21,15 +22,24 @@ export interface UpstreamMetricsOptions {
  * `stringsvc_upstream_breaker_transitions_total{instance,from,to}`,
  * `stringsvc_upstream_rate_limited_total{instance}`, `stringsvc_upstream_retries_total`
  * and `stringsvc_upstream_endpoints`. A removed instance's series are dropped, so
- * churn (pods coming and going) does not grow the registry without bound.
+ * churn (pods coming and going) does not grow the registry without bound. Per-call updates
+ * are applied in batches and before every scrape (see Batched).
  */
 export function upstreamMetrics(options: UpstreamMetricsOptions): UpstreamObserver {
   const registers = [options.registry];
+  let known = new Set<Instance>();
+  const calls = new Batched<{ instance: Instance; outcome: RequestOutcome; seconds: number }>(({ instance, outcome, seconds }) => {
+    if (!known.has(instance)) return;
+    requests.inc({ instance, outcome });
+    duration.observe({ instance }, seconds);
+  });
+  const collect = () => calls.flush();
   const requests = new Counter({
     name: 'stringsvc_upstream_requests_total',
     help: 'Calls sent to each upstream instance, by outcome.',
     labelNames: ['instance', 'outcome'] as const,
     registers,
+    collect,
   });
   const duration = new Histogram({
     name: 'stringsvc_upstream_request_duration_seconds',
@@ -37,6 +47,7 @@ export function upstreamMetrics(options: UpstreamMetricsOptions): UpstreamObserv
     labelNames: ['instance'] as const,
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers,
+    collect,
   });
   const breakerState = new Gauge({
     name: 'stringsvc_upstream_breaker_state',
@@ -59,7 +70,6 @@ export function upstreamMetrics(options: UpstreamMetricsOptions): UpstreamObserv
   const retries = new Counter({ name: 'stringsvc_upstream_retries_total', help: 'Retries of upstream calls.', registers });
   const endpoints = new Gauge({ name: 'stringsvc_upstream_endpoints', help: 'Upstream instances currently in use.', registers });
 
-  let known = new Set<Instance>();
   const forget = (instance: Instance) => {
     for (const outcome of requestOutcomes) requests.remove(instance, outcome);
     duration.remove(instance);
@@ -72,15 +82,16 @@ export function upstreamMetrics(options: UpstreamMetricsOptions): UpstreamObserv
   return {
     onInstances(instances) {
       const next = new Set(instances);
+      // Calls made while an instance was known are applied before its series go, so none
+      // lands on the series of its comeback.
+      calls.flush();
       for (const instance of known) if (!next.has(instance)) forget(instance);
       for (const instance of next) if (!known.has(instance)) breakerState.set({ instance }, stateValue.closed);
       known = next;
       endpoints.set(next.size);
     },
     onRequest(instance, outcome, seconds) {
-      if (!known.has(instance)) return;
-      requests.inc({ instance, outcome });
-      duration.observe({ instance }, seconds);
+      calls.add({ instance, outcome, seconds });
     },
     onLimited(instance) {
       if (!known.has(instance)) return;
