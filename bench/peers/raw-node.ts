@@ -3,6 +3,7 @@
  * no framework, logging or metrics. Our service's throughput is quoted as a ratio to this.
  */
 import { createServer } from 'node:http';
+import { listenAndAnnounce } from './listen.ts';
 
 const port = Number(process.argv[2] ?? 0);
 const server = createServer((req, res) => {
@@ -21,8 +22,4 @@ const server = createServer((req, res) => {
     res.end(body);
   });
 });
-server.listen(port, '127.0.0.1', () => {
-  const a = server.address();
-  process.stdout.write(JSON.stringify({ msg: 'HTTP', addr: typeof a === 'object' && a ? `127.0.0.1:${a.port}` : '' }) + '\n');
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+listenAndAnnounce(server, port);

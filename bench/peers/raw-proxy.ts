@@ -7,6 +7,7 @@
  */
 import { createServer } from 'node:http';
 import { Pool } from 'undici';
+import { listenAndAnnounce } from './listen.ts';
 
 const port = Number(process.argv[2] ?? 0);
 const pools = (process.argv[3] ?? '').split(',').map((hp) => new Pool(`http://${hp}`, { connections: 16 }));
@@ -36,8 +37,4 @@ const server = createServer((req, res) => {
     res.end(body);
   });
 });
-server.listen(port, '127.0.0.1', () => {
-  const a = server.address();
-  process.stdout.write(JSON.stringify({ msg: 'HTTP', addr: typeof a === 'object' && a ? `127.0.0.1:${a.port}` : '' }) + '\n');
-});
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+listenAndAnnounce(server, port);
