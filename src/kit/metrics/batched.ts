@@ -5,7 +5,7 @@
  *
  * Why: a prom-client update made once per request, amid all the request's other work, cost
  * several times what the same update costs among many in a row. Measured on the frontend, its
- * four updates per proxied call took ~15 % of its CPU; applied in batches, they cost too little
+ * four updates per proxied call took 15–20 % of its CPU; applied in batches, they cost too little
  * to tell from the noise, with the same library doing the same counting.
  */
 export class Batched<T> {
