@@ -1,5 +1,5 @@
 import { startServer, rssMb } from './lib/proc.ts';
-import { interleavedRounds, throughput, type Rounds } from './lib/rounds.ts';
+import { cpuFigures, interleavedRounds, throughput, type Rounds } from './lib/rounds.ts';
 import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 
@@ -26,7 +26,7 @@ export async function backendBench(config: BenchConfig): Promise<Figures> {
   } finally {
     await Promise.all(Object.values(servers).map((s) => s.stop()));
   }
-  const { results } = rounds;
+  const { results, cpu } = rounds;
   const { rps, ratio } = throughput(results);
   return {
     backend_raw_rps: round(rps('raw'), 0),
@@ -37,5 +37,8 @@ export async function backendBench(config: BenchConfig): Promise<Figures> {
     backend_p99_ms: round(median(results.ours!.map((r) => r.p99Ms)), 3),
     backend_rss_mb_idle: round(idleRss, 1),
     backend_rss_mb_loaded: round(rounds.peakRssMb.ours!, 1),
+    ...cpuFigures('backend_raw', cpu.raw!),
+    ...cpuFigures('backend', cpu.ours!),
+    ...cpuFigures('backend_nolog', cpu.ours_nolog!),
   };
 }

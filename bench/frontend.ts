@@ -1,6 +1,6 @@
 import { startServer, rssMb, type Server } from './lib/proc.ts';
 import { startHaproxy, startNginx } from './lib/peers.ts';
-import { interleavedRounds, throughput } from './lib/rounds.ts';
+import { cpuFigures, interleavedRounds, throughput } from './lib/rounds.ts';
 import { fixedRates, type FixedRateResult } from './lib/fixed-rate.ts';
 import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
@@ -37,7 +37,7 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
   const body = '{"s":"hello, world"}';
   try {
     const at = (name: string) => ({ url: `${proxies[name]!.url}/uppercase`, pid: proxies[name]!.proc.pid! });
-    const { results, peakRssMb } = await interleavedRounds(
+    const { results, cpu, peakRssMb } = await interleavedRounds(
       config,
       'frontend',
       Object.fromEntries(Object.keys(proxies).map((n) => [n, at(n)])),
@@ -59,6 +59,11 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
       ...hop,
       frontend_rss_mb_idle: round(idleRss, 1),
       frontend_rss_mb: round(peakRssMb.ours!, 1),
+      ...cpuFigures('frontend', cpu.ours!),
+      ...cpuFigures('frontend_logged', cpu.ours_logged!),
+      ...cpuFigures('haproxy', cpu.haproxy!),
+      ...cpuFigures('nginx', cpu.nginx!),
+      ...cpuFigures('raw_proxy', cpu.raw_proxy!),
     };
   } finally {
     await Promise.all([...Object.values(proxies), ...backends].map((s) => s.stop()));

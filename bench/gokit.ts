@@ -1,6 +1,6 @@
 import { startServer, type Server } from './lib/proc.ts';
 import type { WrkResult } from './lib/wrk.ts';
-import { interleavedRounds, throughput } from './lib/rounds.ts';
+import { cpuFigures, interleavedRounds, throughput, type CpuPerRequest } from './lib/rounds.ts';
 import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { ensureGokit } from '../test/gokit/binaries.ts';
@@ -37,6 +37,7 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
   const order = ['gokit2', 'ours', 'gokit1', 'ours_nolog', 'raw'];
   let results: Record<string, WrkResult[]> = {};
   let rss: Record<string, number> = {};
+  let cpu: Record<string, CpuPerRequest[]> = {};
   try {
     targets.gokit2 = await gokit(bins.stringsvc2);
     targets.gokit1 = await gokit(bins.stringsvc1);
@@ -47,7 +48,7 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
       const { server, ns } = targets[name]!;
       return { url: `${server.url}/uppercase`, pid: server.proc.pid!, ...(ns ? { prefix: ns.enter } : {}) };
     };
-    ({ results, peakRssMb: rss } = await interleavedRounds(config, 'gokit', Object.fromEntries(order.map((n) => [n, at(n)]))));
+    ({ results, cpu, peakRssMb: rss } = await interleavedRounds(config, 'gokit', Object.fromEntries(order.map((n) => [n, at(n)]))));
   } finally {
     await Promise.all(Object.values(targets).map((t) => t.server.stop()));
     for (const t of Object.values(targets)) t.ns?.close();
@@ -67,5 +68,7 @@ export async function gokitBench(config: BenchConfig): Promise<Figures> {
     gokit_ours_backend_p99_ms: p99('ours'),
     backend_rss_mb: round(rss.ours ?? NaN, 1),
     gokit2_backend_rss_mb: round(rss.gokit2 ?? NaN, 1),
+    ...cpuFigures('gokit1', cpu.gokit1!),
+    ...cpuFigures('gokit2', cpu.gokit2!),
   };
 }

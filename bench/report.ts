@@ -36,6 +36,20 @@ const rows: Row[] = [
   { key: 'frontend_rss_mb', what: 'frontend RSS under load (MB)' },
 ];
 
+/** Servers whose CPU per request the sections measure (`<key>_user_us_per_req`, `<key>_sys_us_per_req`). */
+const cpuRows: Array<[key: string, what: string]> = [
+  ['backend_raw', 'raw node:http backend'],
+  ['backend', 'our backend, default logging'],
+  ['backend_nolog', 'our backend, request log off'],
+  ['gokit1', 'go-kit stringsvc1'],
+  ['gokit2', 'go-kit stringsvc2'],
+  ['frontend', 'our frontend (proxy process only)'],
+  ['frontend_logged', 'our frontend, logging on'],
+  ['raw_proxy', 'bare node:http + undici proxy'],
+  ['haproxy', 'HAProxy'],
+  ['nginx', 'nginx'],
+];
+
 const results = JSON.parse(readFileSync(`${repoRoot}bench/results/latest.json`, 'utf8')) as Figures;
 const lines = ['| figure | key | measured | target |', '| --- | --- | ---: | --- |'];
 for (const r of rows) {
@@ -45,6 +59,16 @@ for (const r of rows) {
   const target = r.target ? `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value} ${met ? '✅ met' : '❌ missed'}` : '';
   lines.push(`| ${r.what} | \`${r.key}\` | ${v} | ${target} |`);
 }
+const cpu = cpuRows.filter(([key]) => results[`${key}_user_us_per_req`] !== undefined);
+if (cpu.length > 0) {
+  lines.push('', 'CPU per request under the same load, median over rounds (µs; *user* is the server\'s own code and runtime, *kernel* its sockets and loopback TCP):', '');
+  lines.push('| server | user | kernel | total |', '| --- | ---: | ---: | ---: |');
+  for (const [key, what] of cpu) {
+    const user = results[`${key}_user_us_per_req`]!;
+    const sys = results[`${key}_sys_us_per_req`]!;
+    lines.push(`| ${what} | ${user} | ${sys} | ${Math.round((user + sys) * 10) / 10} |`);
+  }
+}
 const readme = `${repoRoot}README.md`;
 const text = readFileSync(readme, 'utf8');
 const start = '<!-- bench:start -->';
@@ -53,4 +77,4 @@ const a = text.indexOf(start);
 const b = text.indexOf(end);
 if (a < 0 || b < a) throw new Error('README.md has no bench:start/bench:end markers');
 writeFileSync(readme, `${text.slice(0, a + start.length)}\n${lines.join('\n')}\n${text.slice(b)}`);
-console.log(`README benchmark table updated (${lines.length - 2} rows)`);
+console.log(`README benchmark tables updated (${rows.filter((r) => results[r.key] !== undefined).length} figures, CPU of ${cpu.length} servers)`);

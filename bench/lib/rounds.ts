@@ -1,6 +1,7 @@
 import { rssMb } from './proc.ts';
 import { wrk, type WrkResult } from './wrk.ts';
-import { median, pairedRatio } from './stats.ts';
+import { median, pairedRatio, round } from './stats.ts';
+import { cpuTime } from './cpu.ts';
 import type { BenchConfig } from './config.ts';
 
 /** RoundTarget is one server a section loads: its `/uppercase` URL, its pid, and how to reach it. */
@@ -11,9 +12,19 @@ export interface RoundTarget {
   prefix?: string[];
 }
 
-/** Rounds are every target's wrk results, one per round, and its peak RSS under load (MB). */
+/** CpuPerRequest is what one request cost a target's process tree in one round, in µs of CPU. */
+export interface CpuPerRequest {
+  userUs: number;
+  sysUs: number;
+}
+
+/**
+ * Rounds are every target's wrk results and CPU per request, one per round, and its peak RSS
+ * under load (MB).
+ */
 export interface Rounds {
   results: Record<string, WrkResult[]>;
+  cpu: Record<string, CpuPerRequest[]>;
   peakRssMb: Record<string, number>;
 }
 
@@ -30,9 +41,10 @@ export async function interleavedRounds(
 ): Promise<Rounds> {
   const names = Object.keys(targets);
   const results: Record<string, WrkResult[]> = Object.fromEntries(names.map((n) => [n, []]));
+  const cpu: Record<string, CpuPerRequest[]> = Object.fromEntries(names.map((n) => [n, []]));
   const peakRssMb: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
-  for (let round = 0; round < config.rounds; round++) {
-    const k = round % names.length;
+  for (let index = 0; index < config.rounds; index++) {
+    const k = index % names.length;
     for (const name of [...names.slice(k), ...names.slice(0, k)]) {
       const t = targets[name]!;
       const load = {
@@ -43,14 +55,21 @@ export async function interleavedRounds(
         ...(t.prefix ? { prefix: t.prefix } : {}),
       };
       await wrk({ ...load, durationS: config.warmupS });
+      const before = cpuTime(t.pid);
       const r = await wrk({ ...load, durationS: config.durationS });
+      const after = cpuTime(t.pid);
       if (options.failOnErrors && r.errors > 0) throw new Error(`${section} ${name}: ${r.errors} errors under load`);
       peakRssMb[name] = Math.max(peakRssMb[name]!, rssMb(t.pid));
       results[name]!.push(r);
-      config.log(`${section} round ${round + 1}/${config.rounds} ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99Ms} ms, errors ${r.errors}`);
+      const c = { userUs: ((after.userMs - before.userMs) * 1000) / r.requests, sysUs: ((after.sysMs - before.sysMs) * 1000) / r.requests };
+      cpu[name]!.push(c);
+      config.log(
+        `${section} round ${index + 1}/${config.rounds} ${name}: ${Math.round(r.rps)} req/s, p99 ${r.p99Ms} ms, errors ${r.errors}, ` +
+          `CPU ${c.userUs.toFixed(1)} µs user + ${c.sysUs.toFixed(1)} µs kernel per request`,
+      );
     }
   }
-  return { results, peakRssMb };
+  return { results, cpu, peakRssMb };
 }
 
 /**
@@ -62,5 +81,16 @@ export function throughput(results: Record<string, WrkResult[]>) {
   return {
     rps: (name: string) => median(series(name)),
     ratio: (a: string, b: string) => pairedRatio(series(a), series(b)),
+  };
+}
+
+/**
+ * cpuFigures names a target's median CPU per request: `<key>_user_us_per_req` (its own code and
+ * runtime) and `<key>_sys_us_per_req` (the kernel: sockets, loopback TCP, wake-ups).
+ */
+export function cpuFigures(key: string, rounds: CpuPerRequest[]): Record<string, number> {
+  return {
+    [`${key}_user_us_per_req`]: round(median(rounds.map((c) => c.userUs)), 1),
+    [`${key}_sys_us_per_req`]: round(median(rounds.map((c) => c.sysUs)), 1),
   };
 }

@@ -9,6 +9,8 @@ const run = promisify(execFile);
 /** WrkResult is what one wrk run measured. */
 export interface WrkResult {
   rps: number;
+  /** requests completed in the run, for per-request costs. */
+  requests: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
@@ -41,15 +43,16 @@ export async function wrk(options: WrkOptions): Promise<WrkResult> {
   return parseWrk(stdout);
 }
 
-/** parseWrk reads requests/s, latency percentiles and error counts from wrk's text output. */
+/** parseWrk reads requests and requests/s, latency percentiles and error counts from wrk's text output. */
 export function parseWrk(text: string): WrkResult {
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(text)?.[1]);
+  const requests = Number(/(\d+) requests in/.exec(text)?.[1]);
   const pct = (p: string) => toMs(new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(text));
   const non2xx = Number(/Non-2xx or 3xx responses:\s+(\d+)/.exec(text)?.[1] ?? 0);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(text);
   const sockErrors = sock ? sock.slice(1).reduce((a, b) => a + Number(b), 0) : 0;
   if (!Number.isFinite(rps)) throw new Error(`cannot parse wrk output:\n${text}`);
-  return { rps, p50Ms: pct('50'), p99Ms: pct('99'), errors: non2xx + sockErrors };
+  return { rps, requests, p50Ms: pct('50'), p99Ms: pct('99'), errors: non2xx + sockErrors };
 }
 
 function toMs(m: RegExpExecArray | null): number {
