@@ -16,7 +16,7 @@ import {
 } from '@kubernetes/client-node';
 import { parseAllDocuments } from 'yaml';
 import { ensureBinaries, versions } from './controlplane/binaries.ts';
-import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
+import { type ControlPlane, defaultControllers, startControlPlane } from './controlplane/harness.ts';
 import { waitFor } from './controlplane/procs.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { repoRoot, startBuilt } from './support/process.ts';
@@ -34,7 +34,12 @@ const nonDefault = {
   logLevel: 'debug',
   requestLog: false,
   shutdown: { delaySeconds: 7, graceSeconds: 30, marginSeconds: 3, preStopSleep: true },
-  backend: { replicaCount: 5, extraArgs: ['--body-limit=64kb'], podDisruptionBudget: { enabled: true, maxUnavailable: '20%' } },
+  backend: {
+    replicaCount: 5,
+    extraArgs: ['--body-limit=64kb'],
+    podDisruptionBudget: { enabled: true, maxUnavailable: '20%' },
+    autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 9, targetCPUUtilizationPercentage: 120 },
+  },
   frontend: { replicaCount: 3, discovery: 'endpoints', podDisruptionBudget: { enabled: false } },
   counter: { enabled: true, replicaCount: 3, rate: 2, burst: 5, extraArgs: ['--metrics-prefix=counter_'], podDisruptionBudget: { enabled: true, maxUnavailable: 2 } },
   networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
@@ -415,6 +420,42 @@ describe('helm chart: lint and template', { skip }, () => {
     assert.equal(objs.filter((o) => o.kind === 'NetworkPolicy').length, 1);
   });
 
+  test('autoscaling: an autoscaling/v2 HPA on CPU for each tier that asks, whose Deployment then leaves replicas to it', async () => {
+    const hpas = (objs: Obj[]) => objs.filter((o) => o.kind === 'HorizontalPodAutoscaler');
+    const scaled = await render([
+      '--set', 'backend.autoscaling.enabled=true', '--set', 'backend.autoscaling.minReplicas=2',
+      '--set', 'backend.autoscaling.maxReplicas=12', '--set', 'backend.autoscaling.targetCPUUtilizationPercentage=150',
+    ]);
+    assert.deepEqual(hpas(scaled).map((o) => [o.apiVersion, o.metadata.name, o.metadata.labels?.['app.kubernetes.io/component']]), [
+      ['autoscaling/v2', 'stringsvc-backend', 'backend'],
+    ]);
+    assert.deepEqual(hpas(scaled)[0]!.spec, {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'stringsvc-backend' },
+      minReplicas: 2,
+      maxReplicas: 12,
+      metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 150 } } }],
+    });
+    // A replicas field would reset the HPA's count on every helm upgrade.
+    assert.equal('replicas' in find(scaled, 'Deployment', 'stringsvc-backend').spec, false);
+    assert.equal(find(scaled, 'Deployment', 'stringsvc-frontend').spec.replicas, 2);
+
+    const frontend = await render(['--set', 'frontend.autoscaling.enabled=true']);
+    assert.deepEqual(hpas(frontend).map((o) => [o.metadata.name, o.spec.scaleTargetRef.name, o.spec.minReplicas, o.spec.maxReplicas]), [
+      ['stringsvc-frontend', 'stringsvc-frontend', 2, 6],
+    ]);
+    assert.equal('replicas' in find(frontend, 'Deployment', 'stringsvc-frontend').spec, false);
+    assert.equal(find(frontend, 'Deployment', 'stringsvc-backend').spec.replicas, 3);
+  });
+
+  test('autoscaling refuses a range upside down and a tier without a CPU request, naming the values', async () => {
+    const upsideDown = await helmFails(['template', 'stringsvc', chart, '--set', 'backend.autoscaling.enabled=true', '--set', 'backend.autoscaling.minReplicas=11']);
+    assert.match(upsideDown, /backend\.autoscaling: minReplicas \(11\) is above maxReplicas \(10\)/);
+    const noRequest = await helmFails(['template', 'stringsvc', chart, '--set', 'frontend.autoscaling.enabled=true', '--set', 'frontend.resources.requests=null']);
+    assert.match(noRequest, /frontend\.autoscaling needs frontend\.resources\.requests\.cpu/);
+    // Switched off, neither is checked: the defaults stay installable whatever the range says.
+    await render(['--set', 'backend.autoscaling.minReplicas=11']);
+  });
+
   test('the schema rejects bad values with a message naming the field', async () => {
     const cases: [string[], RegExp][] = [
       [['--set', 'frontend.discovery=dns'], /\/frontend\/discovery.*one of 'endpointslices', 'endpoints'/],
@@ -432,6 +473,9 @@ describe('helm chart: lint and template', { skip }, () => {
       [['--set', 'counter.rate=0'], /\/counter\/rate/],
       [['--set', 'counter.rate=fast'], /\/counter\/rate.*does not match pattern/],
       [['--set', 'counter.burst=0'], /\/counter\/burst.*minimum/],
+      [['--set', 'backend.autoscaling.minReplicas=0'], /\/backend\/autoscaling\/minReplicas.*minimum/],
+      [['--set', 'frontend.autoscaling.enabled=yes'], /\/frontend\/autoscaling\/enabled.*want boolean/],
+      [['--set', 'frontend.autoscaling.targetCPUUtilizationPercentage=0'], /\/frontend\/autoscaling\/targetCPUUtilizationPercentage.*minimum/],
     ];
     for (const [args, msg] of cases) {
       const err = await helmFails(['template', 'stringsvc', chart, ...args]);
@@ -467,7 +511,8 @@ describe('helm chart on a real apiserver', { skip }, () => {
   let core: CoreV1Api;
 
   before(async () => {
-    cp = await startControlPlane();
+    // The HPA controller too, for the autoscaling test: it must find the Deployment the chart names.
+    cp = await startControlPlane({ controllers: [...defaultControllers, 'horizontal-pod-autoscaler-controller'] });
     helmBin = cp.binaries.helm;
     core = cp.kc.makeApiClient(CoreV1Api);
     await cp.installCrds(['servicemonitors', 'prometheusrules']);
@@ -593,6 +638,24 @@ describe('helm chart on a real apiserver', { skip }, () => {
     const services = (await core.listNamespacedService({ namespace: 'demo', labelSelector })).items;
     assert.deepEqual(services.map((s) => s.metadata?.name).sort(), ['stringsvc-backend', 'stringsvc-frontend']);
     for (const s of services) assert.ok(s.spec?.ports?.some((p) => p.name === sm.spec.endpoints[0].port), s.metadata?.name);
+  });
+
+  test('with autoscaling on, the real HPA controller finds the Deployment the chart names and scales it to minReplicas', { timeout: 90_000 }, async () => {
+    await cp.createNamespace('scaled', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    const { stdout: notes } = await helm(
+      ['install', 'scaled', chart, '--namespace', 'scaled', '--set', 'backend.autoscaling.enabled=true', '--set', 'backend.autoscaling.minReplicas=4', '--set', 'backend.autoscaling.maxReplicas=6'],
+      cp.kubeconfigPath,
+    );
+    assert.match(notes, /stringsvc is installed: 4-6 \(autoscaled on CPU\) backend\(s\) behind 2 frontend\(s\)/);
+    const get = async (what: string) => JSON.parse(await kubectl(['get', '--namespace', 'scaled', what, '-o', 'json'])) as Obj;
+    // The chart leaves replicas out, so the Deployment starts at the API's default of 1; only the HPA
+    // controller, acting on the scaleTargetRef, can raise it to the floor (no metrics are needed for that).
+    await waitFor('backend Deployment scaled to minReplicas by the HPA controller', async () => (await get('deployment/scaled-stringsvc-backend')).spec.replicas === 4, 60_000, () => '');
+    const hpa = await get('horizontalpodautoscaler.autoscaling/scaled-stringsvc-backend');
+    const condition = (type: string) => (hpa['status']?.conditions as { type: string; status: string; reason: string }[] | undefined)?.find((c) => c.type === type);
+    assert.equal(condition('AbleToScale')?.status, 'True', JSON.stringify(hpa['status']));
+    assert.equal((await get('deployment/scaled-stringsvc-frontend')).spec.replicas, 2);
+    await helm(['uninstall', 'scaled', '--namespace', 'scaled', '--wait'], cp.kubeconfigPath);
   });
 
   describe('with the counter enabled', () => {

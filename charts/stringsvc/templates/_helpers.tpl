@@ -218,3 +218,14 @@ volumes:
     emptyDir:
       sizeLimit: 64Mi
 {{- end }}
+
+{{/*
+How many replicas a tier runs, for NOTES: its replicaCount, or its autoscaling range.
+*/}}
+{{- define "stringsvc.replicas" -}}
+{{- if .autoscaling.enabled -}}
+{{ .autoscaling.minReplicas }}-{{ .autoscaling.maxReplicas }} (autoscaled on CPU)
+{{- else -}}
+{{ .replicaCount }}
+{{- end -}}
+{{- end }}
