@@ -435,7 +435,7 @@ describe('helm chart: lint and template', { skip }, () => {
       maxReplicas: 12,
       metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 150 } } }],
     });
-    // A replicas field would reset the HPA's count on every helm upgrade.
+    // Rendered without a cluster (helm template, Argo CD) the count is left to the HPA entirely.
     assert.equal('replicas' in find(scaled, 'Deployment', 'stringsvc-backend').spec, false);
     assert.equal(find(scaled, 'Deployment', 'stringsvc-frontend').spec.replicas, 2);
 
@@ -656,6 +656,26 @@ describe('helm chart on a real apiserver', { skip }, () => {
     assert.equal(condition('AbleToScale')?.status, 'True', JSON.stringify(hpa['status']));
     assert.equal((await get('deployment/scaled-stringsvc-frontend')).spec.replicas, 2);
     await helm(['uninstall', 'scaled', '--namespace', 'scaled', '--wait'], cp.kubeconfigPath);
+  });
+
+  test('turning autoscaling on for a running release leaves the live count alone, and later upgrades keep what the HPA set', { timeout: 90_000 }, async () => {
+    await cp.createNamespace('rescaled', { 'pod-security.kubernetes.io/enforce': 'restricted' });
+    const deployment = async () => JSON.parse(await kubectl(['get', '--namespace', 'rescaled', 'deployment/rescaled-stringsvc-backend', '-o', 'json'])) as Obj;
+    await helm(['install', 'rescaled', chart, '--namespace', 'rescaled'], cp.kubeconfigPath);
+    const before = await deployment();
+    assert.equal(before.spec.replicas, 3);
+    const autoscaling = ['--set', 'backend.autoscaling.enabled=true', '--set', 'backend.autoscaling.minReplicas=2'];
+    await helm(['upgrade', 'rescaled', chart, '--namespace', 'rescaled', ...autoscaling], cp.kubeconfigPath);
+    // Had helm deleted the field, the spec would have gone 3 → 1 (and back, by the HPA): two new generations.
+    const after = await deployment();
+    assert.equal(after.spec.replicas, 3);
+    const generation = (o: Obj) => (o.metadata as { generation?: number }).generation;
+    assert.equal(generation(after), generation(before));
+    // The HPA's own count (5 here, set as it would) survives the next upgrade.
+    await kubectl(['scale', '--namespace', 'rescaled', 'deployment/rescaled-stringsvc-backend', '--replicas=5']);
+    await helm(['upgrade', 'rescaled', chart, '--namespace', 'rescaled', ...autoscaling, '--set', 'logLevel=debug'], cp.kubeconfigPath);
+    assert.equal((await deployment()).spec.replicas, 5);
+    await helm(['uninstall', 'rescaled', '--namespace', 'rescaled', '--wait'], cp.kubeconfigPath);
   });
 
   describe('with the counter enabled', () => {

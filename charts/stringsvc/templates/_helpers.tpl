@@ -229,3 +229,21 @@ How many replicas a tier runs, for NOTES: its replicaCount, or its autoscaling r
 {{ .replicaCount }}
 {{- end -}}
 {{- end }}
+
+{{/*
+The replicas field of a tier's Deployment (args: dict "root" $ "tier" "backend"). Without autoscaling
+it is replicaCount. With it the HPA owns the count and the field is left out, except on an upgrade of
+a running Deployment, which gets its live count back: a field the last release set and this one leaves
+out is deleted by helm, and the Deployment would drop to the API's default of 1 until the HPA raised
+it again. Renders without a cluster (helm template, Argo CD) see no live object and leave it out.
+*/}}
+{{- define "stringsvc.replicasField" -}}
+{{- $v := index .root.Values .tier -}}
+{{- if not $v.autoscaling.enabled -}}
+replicas: {{ $v.replicaCount }}
+{{- else -}}
+{{- with lookup "apps/v1" "Deployment" .root.Release.Namespace (include (printf "stringsvc.%s.fullname" .tier) .root) -}}
+replicas: {{ .spec.replicas }}
+{{- end -}}
+{{- end -}}
+{{- end }}
