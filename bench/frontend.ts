@@ -8,8 +8,9 @@ import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 /**
  * frontendBench puts our proxying frontend, HAProxy, nginx and the bare Node proxy (the floor
  * for any Node proxy, see peers/raw-proxy.ts) in front of the same three backends, each proxy
- * pinned to the same core, and compares their throughput in interleaved rounds. Then, at a fixed moderate rate, it measures what our hop adds to p99 latency over
- * calling a backend directly. The per-instance token bucket is opened wide and the deadlines set
+ * pinned to the same core, and compares their throughput in interleaved rounds. Then, at a
+ * fixed moderate rate, it measures what our hop adds to p99 latency over calling a backend
+ * directly. The per-instance token bucket is opened wide and the deadlines set
  * as loose as the peers' (the seed's 250 ms would turn saturation queueing into 504s): this
  * compares proxying cost, not policy.
  */

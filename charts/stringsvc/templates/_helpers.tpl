@@ -222,7 +222,7 @@ volumes:
 {{/*
 How many replicas a tier runs, for NOTES: its replicaCount, or its autoscaling range.
 */}}
-{{- define "stringsvc.replicas" -}}
+{{- define "stringsvc.replicasSummary" -}}
 {{- if .autoscaling.enabled -}}
 {{ .autoscaling.minReplicas }}-{{ .autoscaling.maxReplicas }} (autoscaled on CPU)
 {{- else -}}
