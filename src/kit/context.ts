@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newRequestId } from './request-id.ts';
 
 /** Logger is the slice of pino's API the kit relies on, so tests can pass any compatible logger. */
 export interface Logger {
@@ -36,7 +36,7 @@ export const nopLogger: Logger = {
 };
 
 /** background returns a root context with no deadline, for programs and tests. */
-export function background(logger: Logger = nopLogger, requestId: string = randomUUID()): Context {
+export function background(logger: Logger = nopLogger, requestId: string = newRequestId()): Context {
   return { requestId, logger, signal: new AbortController().signal, deadline: Infinity };
 }
 

@@ -20,11 +20,19 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
   const prefix = options.prefix ?? 'my_group_string_service_';
   const registers = [options.registry];
   const batch = new Batched<Update>((u) => {
-    u.series.count.inc();
     u.series.latency.observe(u.seconds);
     if (u.n !== undefined) countResult.observe(u.n);
   });
-  const collect = () => batch.flush();
+  // Calls are tallied in plain numbers and added to the counters before each scrape, the only
+  // time a counter is read: prom-client builds a label key string on every inc.
+  const collect = () => {
+    batch.flush();
+    for (const series of allSeries) {
+      if (series.calls === 0) continue;
+      series.count.inc(series.calls);
+      series.calls = 0;
+    }
+  };
   const requestCount = new Counter({
     name: `${prefix}request_count`,
     help: 'Number of requests received.',
@@ -48,12 +56,14 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
     collect,
   });
   // Label children resolved once: looking labels up per request is measurable at high rates.
-  const seriesOf = (method: string) => ({
-    ok: { count: requestCount.labels(method, 'false'), latency: requestLatency.labels(method, 'false') },
-    failed: { count: requestCount.labels(method, 'true'), latency: requestLatency.labels(method, 'true') },
+  const seriesOf = (method: string, error: 'true' | 'false'): Series => ({
+    count: requestCount.labels(method, error),
+    latency: requestLatency.labels(method, error),
+    calls: 0,
   });
-  const uppercase = seriesOf('uppercase');
-  const count = seriesOf('count');
+  const uppercase = { ok: seriesOf('uppercase', 'false'), failed: seriesOf('uppercase', 'true') };
+  const count = { ok: seriesOf('count', 'false'), failed: seriesOf('count', 'true') };
+  const allSeries = [uppercase.ok, uppercase.failed, count.ok, count.failed];
 
   return (next) => ({
     async uppercase(ctx, s) {
@@ -64,6 +74,7 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
         series = uppercase.ok;
         return v;
       } finally {
+        series.calls++;
         batch.add({ series, seconds: (performance.now() - begin) / 1000 });
       }
     },
@@ -76,16 +87,18 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
         series = count.ok;
         return n;
       } finally {
+        series.calls++;
         batch.add({ series, seconds: (performance.now() - begin) / 1000, n });
       }
     },
   });
 }
 
-/** Series are one method's label children for one outcome. */
+/** Series are one method's label children for one outcome, and its calls not yet counted. */
 interface Series {
-  count: { inc(): void };
+  count: { inc(n: number): void };
   latency: { observe(seconds: number): void };
+  calls: number;
 }
 
 /** Update is one call to record: its series, its duration and, for a successful count, the result. */

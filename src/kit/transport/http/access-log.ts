@@ -20,7 +20,7 @@ export type AccessLogFormat = 'errors' | 'lean' | 'full' | 'off';
 export const accessLogFormats: readonly AccessLogFormat[] = ['errors', 'lean', 'full', 'off'];
 
 /**
- * AccessLogger names a request (honoured `X-Request-Id` or a new UUID) and arranges for its
+ * AccessLogger names a request (honoured `X-Request-Id` or a new random id) and arranges for its
  * access line; it returns the id. The answer echoes it (see `writeHead` in server.ts).
  */
 export type AccessLogger = (req: IncomingMessage, res: ServerResponse) => string;

@@ -19,8 +19,9 @@ export function rawBody(limitBytes: number): Handler {
     let size = 0;
     let done = false;
     // Plain listeners, never removed: `once` wraps each in two more objects, and these die with
-    // the request anyway; `done` makes late events (data after a 413, close after end) no-ops.
-    // `close` before `end` covers a client that went away and a stream error alike.
+    // the request anyway; `done` makes late data (after a 413) a no-op. No `close` listener:
+    // a body that never ends means the client went away (or the server's request timeout cut
+    // it off), and there is no one left to answer; the access log reports the abort.
     const finish = (err?: HttpError) => {
       if (done) return;
       done = true;
@@ -38,7 +39,6 @@ export function rawBody(limitBytes: number): Handler {
       else chunks.push(chunk);
     });
     req.on('end', () => finish());
-    req.on('close', () => done || finish(new HttpError(400, 'request body aborted by the client')));
   };
 }
 
