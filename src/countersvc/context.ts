@@ -1,4 +1,4 @@
-import type { Context } from '../kit/context.ts';
+import { afterFunc, type Context } from '../kit/context.ts';
 
 /**
  * PathContext is a request Context that also knows the HTTP path it came in on, so endpoint
@@ -10,7 +10,7 @@ export interface PathContext extends Context {
 
 /**
  * withPath derives a PathContext; the transport calls it before the endpoint runs. The signal
- * is delegated, not copied: the HTTP context builds it lazily behind a getter.
+ * and onDone are delegated, not copied: the HTTP context builds its signal lazily behind a getter.
  */
 export function withPath(ctx: Context, path: string): PathContext {
   return {
@@ -21,6 +21,7 @@ export function withPath(ctx: Context, path: string): PathContext {
     get signal() {
       return ctx.signal;
     },
+    onDone: (fn) => afterFunc(ctx, fn),
     path,
   };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { background, nopLogger, remainingMs, withDeadline, withTimeout, type Context } from './context.ts';
+import { afterFunc, background, nopLogger, remainingMs, withDeadline, withTimeout, type Context } from './context.ts';
 
 test('withTimeout keeps the earlier deadline and aborts when it passes', async () => {
   const root = background();
@@ -53,4 +53,21 @@ test('withDeadline tightens the deadline, shares the parent signal and leaves a 
   assert.equal(loggerMade, 0);
   assert.equal(ctx.logger, nopLogger);
   assert.equal(withDeadline(parent, 3_600_000), parent, 'a looser deadline keeps the parent as is');
+});
+
+test('afterFunc on a context with only a signal: runs once on abort, stop takes it back, a done context runs it at once', () => {
+  const ac = new AbortController();
+  const ctx: Context = { ...background(), signal: ac.signal };
+  const ran: unknown[] = [];
+  afterFunc(ctx, (r) => ran.push(r));
+  const stop = afterFunc(ctx, () => ran.push('stopped'));
+  stop();
+  assert.equal(ran.length, 0, 'nothing runs before the end');
+  const reason = new Error('gone');
+  ac.abort(reason);
+  ac.abort(new Error('again'));
+  assert.equal(ran.length, 1);
+  assert.equal(ran[0], reason, 'once, with the first reason');
+  afterFunc(ctx, (r) => ran.push(r));
+  assert.equal(ran[1], reason, 'a wait that begins after the end runs at once');
 });

@@ -22,6 +22,11 @@ export interface Context {
   readonly deadline: number;
   /** W3C trace context of the incoming request, forwarded untouched when present. */
   readonly traceparent?: string;
+  /**
+   * onDone, where a context offers it, tells of the end the signal would tell of without building
+   * the signal (a controller and an event target per request). Call afterFunc, not this.
+   */
+  onDone?(fn: (reason: unknown) => void): () => void;
 }
 
 /** A logger that drops everything; handy for tests and library callers that do not log. */
@@ -102,7 +107,31 @@ class DeadlineContext implements Context {
   get traceparent(): string | undefined {
     return this.#parent.traceparent;
   }
+
+  onDone(fn: (reason: unknown) => void): () => void {
+    return afterFunc(this.#parent, fn);
+  }
 }
+
+/**
+ * afterFunc calls `fn` once, with the abort reason, when `ctx` is done: when its signal aborts, as
+ * Go's `context.AfterFunc`. It returns `stop`, which unregisters `fn`; call it when the wait is
+ * over. If the context is done already, `fn` runs before afterFunc returns.
+ */
+export function afterFunc(ctx: Context, fn: (reason: unknown) => void): () => void {
+  if (ctx.onDone) return ctx.onDone(fn);
+  const signal = ctx.signal;
+  if (signal.aborted) {
+    fn(signal.reason);
+    return noop;
+  }
+  const listener = () => fn(signal.reason);
+  signal.addEventListener('abort', listener, { once: true });
+  return () => signal.removeEventListener('abort', listener);
+}
+
+/** noop is the stop of a wait that never began. */
+export function noop(): void {}
 
 /** remainingMs is the time left before the context's deadline (Infinity when none). */
 export function remainingMs(ctx: Context): number {

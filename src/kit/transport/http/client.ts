@@ -84,7 +84,7 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
       answer = await collect(
         pool,
         { path, method, headers: headersFor(ctx), body: JSON.stringify(encode(request)) },
-        { timeoutMs: Math.min(timeoutMs, remainingMs(ctx)), signal: ctx.signal, maxBytes: maxResponseBytes },
+        { timeoutMs: Math.min(timeoutMs, remainingMs(ctx)), ctx, maxBytes: maxResponseBytes },
       );
     } catch (err) {
       throw failure(ctx, instance, err);

@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { afterFunc, noop, type Context } from '../../context.ts';
 
 /** Answer is one whole upstream response: its status and its body bytes. */
 export interface Answer {
@@ -20,24 +21,24 @@ export class CallTimeoutError extends Error {
 export interface CollectOptions {
   /** timeoutMs bounds the whole call, queueing for a connection included. */
   timeoutMs: number;
-  /** signal cancels the call with its reason. */
-  signal: AbortSignal;
+  /** ctx is the caller's: when it is done (see afterFunc), the call ends with its reason. */
+  ctx: Context;
   /** maxBytes caps the body kept in memory; a larger answer fails with AnswerTooLargeError. */
   maxBytes: number;
 }
 
 /**
  * collect sends one request through an undici dispatcher and gathers the whole answer. It uses
- * the low-level handler API with one timer and one abort listener: undici's `request()` adds a
- * body stream, and an AbortController per call, which on a proxy's hot path cost more than the
- * HTTP exchange itself. A call still queued for a connection when it is cancelled is refused at
- * once and aborted when it would have started.
+ * the low-level handler API with one timer and one wait on the caller's context: undici's
+ * `request()` adds a body stream, and an AbortController per call, which on a proxy's hot path
+ * cost more than the HTTP exchange itself. A call still queued for a connection when it is
+ * cancelled is refused at once and aborted when it would have started.
  */
 export function collect(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, options: CollectOptions): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
-    if (options.signal.aborted) return reject(options.signal.reason);
-    if (options.timeoutMs <= 0) return reject(new CallTimeoutError('no time left for the call'));
     const handler = new Collector(resolve, reject, options);
+    if (handler.settled) return; // the context was done already
+    if (options.timeoutMs <= 0) return handler.cancel(new CallTimeoutError('no time left for the call'));
     try {
       dispatcher.dispatch(request, handler);
     } catch (err) {
@@ -51,9 +52,8 @@ class Collector implements Dispatcher.DispatchHandler {
   readonly #resolve: (answer: Answer) => void;
   readonly #reject: (err: unknown) => void;
   readonly #maxBytes: number;
-  readonly #signal: AbortSignal;
   readonly #timer: NodeJS.Timeout;
-  readonly #onAbort: () => void;
+  #stopWaiting: () => void = noop;
   #controller: Dispatcher.DispatchController | undefined;
   #cancelled: unknown;
   #settled = false;
@@ -65,10 +65,16 @@ class Collector implements Dispatcher.DispatchHandler {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#maxBytes = options.maxBytes;
-    this.#signal = options.signal;
-    this.#onAbort = () => this.cancel(this.#signal.reason);
-    this.#signal.addEventListener('abort', this.#onAbort, { once: true });
     this.#timer = setTimeout(() => this.cancel(new CallTimeoutError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    // Last: a context that is done already cancels the call right here.
+    const stop = afterFunc(options.ctx, (reason) => this.cancel(reason));
+    if (this.#settled) stop();
+    else this.#stopWaiting = stop;
+  }
+
+  /** settled is true once the call has an outcome. */
+  get settled(): boolean {
+    return this.#settled;
   }
 
   /** cancel fails the call now with `reason` and aborts the exchange, or will abort it once it starts. */
@@ -112,7 +118,7 @@ class Collector implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);
-    this.#signal.removeEventListener('abort', this.#onAbort);
+    this.#stopWaiting();
     if (answer) this.#resolve(answer);
     else this.#reject(err);
   }
