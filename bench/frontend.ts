@@ -44,7 +44,7 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
       Object.fromEntries(Object.keys(proxies).map((n) => [n, at(n)])),
       { failOnErrors: true },
     );
-    const hop = await hopLatency(config, backends[0]!.url, proxies.ours!.url, proxies.haproxy!.url, proxies.raw_proxy!.url, body);
+    const hop = await hopLatency(config, backends[0]!.url, { ours: proxies.ours!.url, haproxy: proxies.haproxy!.url, raw_proxy: proxies.raw_proxy!.url }, body);
     const { rps, ratio } = throughput(results);
     return {
       frontend_rps: round(rps('ours'), 0),
@@ -72,44 +72,46 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
 }
 
 /**
- * hopLatency runs fixed-rate rounds that send, taking turns request by request, straight to a
- * backend, through our frontend, through HAProxy and through the bare Node proxy (see
- * fixedRates); what each hop adds at a moderate load is the median over rounds of its p99 (and
- * p50) minus the direct one of the same round. HAProxy's figure shows how much of ours is the
- * VM's (waking an idle vCPU, crossing cores), the bare proxy's how much is Node's and undici's,
- * rather than our code's. When the VM stalls, the stalls set every target's p99 alike and
- * the difference shrinks; the p50 difference is the steadier reading of the hop's own cost.
+ * hopLatency measures, at a fixed moderate rate, what each hop adds to latency: our frontend's,
+ * HAProxy's and the bare Node proxy's. Each round runs one pair per proxy (see fixedRates): direct
+ * calls to a backend taking turns, request by request, with calls through that proxy, so both
+ * meet the same moments of the VM. Pairs rather than one stream through all three: on their shared
+ * core one proxy's work would delay another's answers, and HAProxy's tail would carry the Node
+ * proxies' bursts. The order of the pairs turns from round to round. What a hop adds is the median
+ * over rounds of its p99 (and p50) minus the direct one of the same pair. HAProxy's figure shows how
+ * much of ours is the VM's (waking an idle vCPU, crossing cores), the bare proxy's how much is
+ * Node's and undici's rather than our code's.
  */
-async function hopLatency(config: BenchConfig, direct: string, proxied: string, peer: string, floor: string, body: string): Promise<Figures> {
+async function hopLatency(config: BenchConfig, direct: string, vias: Record<Via, string>, body: string): Promise<Figures> {
   const rate = Number(process.env.BENCH_HOP_RATE ?? 500);
-  const rounds: FixedRateResult[][] = [];
+  const order = Object.keys(vias) as Via[];
+  const rounds: Record<Via, { direct: FixedRateResult; via: FixedRateResult }[]> = { ours: [], haproxy: [], raw_proxy: [] };
   for (let i = 0; i < config.rounds; i++) {
-    const round = await fixedRates([direct, proxied, peer, floor].map((u) => `${u}/uppercase`), body, rate, config.durationS);
-    const [d, p, h, f] = round as [FixedRateResult, FixedRateResult, FixedRateResult, FixedRateResult];
-    if (d.errors + p.errors + h.errors + f.errors > 0) {
-      throw new Error(`hop latency run had errors: direct ${d.errors}, ours ${p.errors}, haproxy ${h.errors}, bare proxy ${f.errors}`);
+    const k = i % order.length;
+    for (const name of [...order.slice(k), ...order.slice(0, k)]) {
+      const [d, v] = (await fixedRates([direct, vias[name]].map((u) => `${u}/uppercase`), body, rate, config.durationS)) as [FixedRateResult, FixedRateResult];
+      if (d.errors + v.errors > 0) throw new Error(`hop latency run had errors: direct ${d.errors}, via ${name} ${v.errors}`);
+      rounds[name].push({ direct: d, via: v });
+      config.log(`hop round ${i + 1}/${config.rounds} at ${rate}/s: p99 direct ${d.p99Ms.toFixed(3)} ms, via ${name} ${v.p99Ms.toFixed(3)} ms`);
     }
-    rounds.push(round);
-    config.log(
-      `hop round ${i + 1}/${config.rounds} at ${rate}/s: p99 direct ${d.p99Ms.toFixed(3)} ms, via frontend ${p.p99Ms.toFixed(3)} ms, ` +
-        `via haproxy ${h.p99Ms.toFixed(3)} ms, via bare proxy ${f.p99Ms.toFixed(3)} ms`,
-    );
   }
-  const [DIRECT, OURS, HAPROXY, FLOOR] = [0, 1, 2, 3];
-  const at = (target: number, q: 'p50Ms' | 'p99Ms') => round(median(rounds.map((r) => r[target]![q])), 3);
+  const at = (name: Via, q: 'p50Ms' | 'p99Ms') => round(median(rounds[name].map((r) => r.via[q])), 3);
   // Like the throughput ratios: the median of per-round differences.
-  const added = (via: number, q: 'p50Ms' | 'p99Ms') => round(median(rounds.map((r) => r[via]![q] - r[DIRECT]![q])), 3);
+  const added = (name: Via, q: 'p50Ms' | 'p99Ms') => round(median(rounds[name].map((r) => r.via[q] - r.direct[q])), 3);
   return {
     hop_rate_rps: rate,
-    direct_p99_ms: at(DIRECT, 'p99Ms'),
-    frontend_p99_ms: at(OURS, 'p99Ms'),
-    haproxy_p99_ms: at(HAPROXY, 'p99Ms'),
-    hop_added_p99_ms: added(OURS, 'p99Ms'),
-    haproxy_hop_added_p99_ms: added(HAPROXY, 'p99Ms'),
-    hop_added_p50_ms: added(OURS, 'p50Ms'),
-    haproxy_hop_added_p50_ms: added(HAPROXY, 'p50Ms'),
-    raw_proxy_p99_ms: at(FLOOR, 'p99Ms'),
-    raw_proxy_hop_added_p99_ms: added(FLOOR, 'p99Ms'),
-    raw_proxy_hop_added_p50_ms: added(FLOOR, 'p50Ms'),
+    direct_p99_ms: round(median(order.flatMap((n) => rounds[n].map((r) => r.direct.p99Ms))), 3),
+    frontend_p99_ms: at('ours', 'p99Ms'),
+    haproxy_p99_ms: at('haproxy', 'p99Ms'),
+    hop_added_p99_ms: added('ours', 'p99Ms'),
+    haproxy_hop_added_p99_ms: added('haproxy', 'p99Ms'),
+    hop_added_p50_ms: added('ours', 'p50Ms'),
+    haproxy_hop_added_p50_ms: added('haproxy', 'p50Ms'),
+    raw_proxy_p99_ms: at('raw_proxy', 'p99Ms'),
+    raw_proxy_hop_added_p99_ms: added('raw_proxy', 'p99Ms'),
+    raw_proxy_hop_added_p50_ms: added('raw_proxy', 'p50Ms'),
   };
 }
+
+/** Via names the proxies whose hop is measured. */
+type Via = 'ours' | 'haproxy' | 'raw_proxy';
