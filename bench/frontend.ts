@@ -80,7 +80,8 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
  * proxies' bursts. The order of the pairs turns from round to round. What a hop adds is the median
  * over rounds of its p99 (and p50) minus the direct one of the same pair. HAProxy's figure shows how
  * much of ours is the VM's (waking an idle vCPU, crossing cores), the bare proxy's how much is
- * Node's and undici's rather than our code's.
+ * Node's and undici's rather than our code's. When the VM stalls, the stall sets both p99s of a
+ * pair alike and the difference shrinks; the p50 difference is the steadier reading of the hop.
  */
 async function hopLatency(config: BenchConfig, direct: string, vias: Record<Via, string>, body: string): Promise<Figures> {
   const rate = Number(process.env.BENCH_HOP_RATE ?? 500);
