@@ -42,15 +42,18 @@ test('exact routes and the express fallback give the same answer (query, trailin
   assert.equal(head.headers.get('content-type'), 'application/json; charset=utf-8');
 });
 
-test('a route that throws, rejects or calls next(err) answers JSON 500, and the server goes on', async (t) => {
+test('a route that throws, rejects (with or without a reason) or calls next answers JSON 500, and the server goes on', async (t) => {
   const boom: Route[] = [
     { method: 'GET', path: '/throws', handler: () => { throw new Error('sync'); } },
     { method: 'GET', path: '/rejects', handler: async () => { throw new Error('async'); } },
     { method: 'GET', path: '/next', handler: (_req, _res, next) => next(new Error('next')) },
+    // A route handler is the last in its chain: next() without an error is a bug, not a pass.
+    { method: 'GET', path: '/next-empty', handler: (_req, _res, next) => next() },
+    { method: 'GET', path: '/rejects-empty', handler: () => Promise.reject(undefined) },
   ];
   const srv = await started(boom, 'off');
   t.after(srv.close);
-  for (const path of ['/throws', '/rejects', '/next']) {
+  for (const path of ['/throws', '/rejects', '/next', '/next-empty', '/rejects-empty']) {
     const res = await fetch(srv.base + path);
     assert.equal(res.status, 500, path);
     assert.deepEqual(await res.json(), { err: 'internal server error' });

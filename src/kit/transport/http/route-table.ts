@@ -22,27 +22,35 @@ export interface RouteTableOptions {
  * which has the same routes, so the table changes speed, never answers.
  */
 export function routeTable(options: RouteTableOptions): RequestListener {
-  const table = new Map<string, Handler>();
-  for (const r of options.routes) table.set(`${r.method} ${r.path}`, r.handler);
+  // Method, then path: no key string is built per request, and method names are interned.
+  const table = new Map<string, Map<string, Handler>>();
+  for (const r of options.routes) {
+    let paths = table.get(r.method);
+    if (paths === undefined) table.set(r.method, (paths = new Map()));
+    paths.set(r.path, r.handler);
+  }
   const { prelude, fallback, onError } = options;
+  const last = prelude.length;
   return (req: IncomingMessage, res: ServerResponse) => {
-    const handler = table.get(`${req.method} ${pathOf(req)}`);
+    const handler = table.get(req.method ?? '')?.get(pathOf(req));
     if (handler === undefined) return fallback(req, res);
     const sreq = req as ServerRequest;
     const sres = res as ServerReply;
     sres.locals = {};
-    let i = 0;
+    // One `next` serves the whole chain; `step` past the prelude means the route's own handler.
+    let step = 0;
     const next = (err?: unknown): void => {
+      if (err === undefined && step > last) err = new Error('handler called next() without an error');
       if (err !== undefined) return onError(err, sreq, sres);
-      const h = i < prelude.length ? prelude[i++]! : handler;
+      const h = step < last ? prelude[step]! : handler;
+      step++;
       try {
-        const out = h(sreq, sres, h === handler ? fail : next);
-        if (out instanceof Promise) out.catch(fail);
+        const out = h(sreq, sres, next);
+        if (out instanceof Promise) out.catch((e: unknown) => onError(e ?? new Error('handler rejected without a reason'), sreq, sres));
       } catch (e) {
         onError(e, sreq, sres);
       }
     };
-    const fail = (err?: unknown) => onError(err ?? new Error('handler called next() without an error'), sreq, sres);
     next();
   };
 }
