@@ -1,5 +1,5 @@
-import { Counter, Histogram, type Registry } from 'prom-client';
-import { Batched } from '../kit/metrics/batched.ts';
+import { Counter, type Registry } from 'prom-client';
+import { LocalHistogram, type HistogramSeries } from '../kit/metrics/local-histogram.ts';
 import type { ServiceMiddleware } from './service.ts';
 
 /** InstrumentingOptions name the metrics; go-kit's stringsvc2 uses `my_group_string_service_`. */
@@ -14,19 +14,14 @@ export interface InstrumentingOptions {
  * `request_latency_seconds{method,error}` (a histogram in seconds — go-kit names it
  * `_microseconds` while storing seconds; we do not copy that) and `count_result`.
  * `error` is "true"/"false" rather than Go's `%v` of the error, to keep cardinality bounded.
- * Updates are applied in batches and before every scrape (see Batched).
+ * The histograms are LocalHistograms, counted in plain arrays (see there why).
  */
 export function instrumentingMiddleware(options: InstrumentingOptions): ServiceMiddleware {
   const prefix = options.prefix ?? 'my_group_string_service_';
   const registers = [options.registry];
-  const batch = new Batched<Update>((u) => {
-    u.series.latency.observe(u.seconds);
-    if (u.n !== undefined) countResult.observe(u.n);
-  });
-  // Calls are tallied in plain numbers and added to the counters before each scrape, the only
+  // Calls are tallied in plain numbers and added to the counter before each scrape, the only
   // time a counter is read: prom-client builds a label key string on every inc.
   const collect = () => {
-    batch.flush();
     for (const series of allSeries) {
       if (series.calls === 0) continue;
       series.count.inc(series.calls);
@@ -40,30 +35,32 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
     registers,
     collect,
   });
-  const requestLatency = new Histogram({
+  const requestLatency = new LocalHistogram({
     name: `${prefix}request_latency_seconds`,
     help: 'Total duration of requests in seconds.',
     labelNames: ['method', 'error'] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers,
-    collect,
   });
-  const countResult = new Histogram({
+  const countResult = new LocalHistogram({
     name: `${prefix}count_result`,
     help: 'The result of each count method (UTF-8 bytes).',
     buckets: [0, 1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
     registers,
-    collect,
-  });
+  }).series({});
   // Label children resolved once: looking labels up per request is measurable at high rates.
   const seriesOf = (method: string, error: 'true' | 'false'): Series => ({
     count: requestCount.labels(method, error),
-    latency: requestLatency.labels(method, error),
+    latency: requestLatency.series({ method, error }),
     calls: 0,
   });
   const uppercase = { ok: seriesOf('uppercase', 'false'), failed: seriesOf('uppercase', 'true') };
   const count = { ok: seriesOf('count', 'false'), failed: seriesOf('count', 'true') };
   const allSeries = [uppercase.ok, uppercase.failed, count.ok, count.failed];
+  const record = (series: Series, begin: number) => {
+    series.calls++;
+    series.latency.observe((performance.now() - begin) / 1000);
+  };
 
   return (next) => ({
     async uppercase(ctx, s) {
@@ -74,21 +71,19 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
         series = uppercase.ok;
         return v;
       } finally {
-        series.calls++;
-        batch.add({ series, seconds: (performance.now() - begin) / 1000 });
+        record(series, begin);
       }
     },
     async count(ctx, s) {
       const begin = performance.now();
       let series = count.failed;
-      let n: number | undefined;
       try {
-        n = await next.count(ctx, s);
+        const n = await next.count(ctx, s);
         series = count.ok;
+        countResult.observe(n);
         return n;
       } finally {
-        series.calls++;
-        batch.add({ series, seconds: (performance.now() - begin) / 1000, n });
+        record(series, begin);
       }
     },
   });
@@ -97,13 +92,6 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
 /** Series are one method's label children for one outcome, and its calls not yet counted. */
 interface Series {
   count: { inc(n: number): void };
-  latency: { observe(seconds: number): void };
+  latency: HistogramSeries;
   calls: number;
-}
-
-/** Update is one call to record: its series, its duration and, for a successful count, the result. */
-interface Update {
-  series: Series;
-  seconds: number;
-  n?: number | undefined;
 }
