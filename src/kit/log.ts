@@ -1,5 +1,5 @@
 import { pino, type Logger, type LevelWithSilent } from 'pino';
-import { LineBatcher } from './line-batcher.ts';
+import { LineBatcher, type BlockSink } from './line-batcher.ts';
 
 /**
  * Bytes of log lines gathered before a write; a busy process writes in blocks this big. Each
@@ -22,8 +22,9 @@ const maxHeldBytes = 16 * 1024 * 1024;
  * the service down; if it only stalls, lines beyond 16 MiB are dropped.
  */
 export function newLogger(level: LevelWithSilent, bindings: Record<string, unknown> = {}): Logger {
-  const destination = pino.destination({ dest: 1, sync: false, minLength: blockBytes, maxWrite: 4 * blockBytes, maxLength: maxHeldBytes });
-  const batcher = new LineBatcher(destination, blockBytes);
+  const destination = pino.destination({ dest: 1, sync: false, contentMode: 'buffer', minLength: blockBytes, maxWrite: 4 * blockBytes, maxLength: maxHeldBytes });
+  // In buffer mode sonic-boom takes Buffers; its types only describe the utf8 mode.
+  const batcher = new LineBatcher(destination as unknown as BlockSink, blockBytes);
   // Epoch-millisecond timestamps: formatting ISO dates on every line is a measurable cost.
   const logger = pino({ level, base: { ...bindings } }, batcher);
   let broken = false;
