@@ -29,6 +29,7 @@ const config: BenchConfig = {
   rounds: Number(env.BENCH_ROUNDS ?? 5),
   durationS: Number(env.BENCH_DURATION_S ?? 5),
   warmupS: Number(env.BENCH_WARMUP_S ?? 1),
+  firstWarmupS: Number(env.BENCH_FIRST_WARMUP_S ?? 8),
   connections: Number(env.BENCH_CONNECTIONS ?? 50),
   serverCpus: env.BENCH_SERVER_CPUS ?? '0',
   loadCpus: env.BENCH_LOAD_CPUS ?? (twoCores ? '1' : '0'),

@@ -11,6 +11,8 @@ export interface BenchConfig {
   rounds: number;
   durationS: number;
   warmupS: number;
+  /** Longer warm-up before a target's first round: a Node server's JIT needs seconds of load to settle. */
+  firstWarmupS: number;
   connections: number;
   /** Core(s) for servers under test and for the load generator, kept apart. */
   serverCpus: string;

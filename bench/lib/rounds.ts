@@ -30,7 +30,7 @@ export interface Rounds {
 
 /**
  * interleavedRounds loads each target in turn with the same body and connections (a warm-up,
- * then a timed run), round after round, starting each round one target later so drift in the
+ * longer before the first round, then a timed run), round after round, starting each round one target later so drift in the
  * machine's load is shared by all. With `failOnErrors`, any error or non-2xx answer aborts.
  */
 export async function interleavedRounds(
@@ -54,7 +54,8 @@ export async function interleavedRounds(
         cpus: config.loadCpus,
         ...(t.prefix ? { prefix: t.prefix } : {}),
       };
-      await wrk({ ...load, durationS: config.warmupS });
+      // Fresh, our frontend needs 4–8 s of load before its JIT settles (the bare Node proxy 2 s).
+      await wrk({ ...load, durationS: index === 0 ? config.firstWarmupS : config.warmupS });
       const before = cpuTime(t.pid);
       const r = await wrk({ ...load, durationS: config.durationS });
       const after = cpuTime(t.pid);
