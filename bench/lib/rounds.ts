@@ -30,8 +30,9 @@ export interface Rounds {
 
 /**
  * interleavedRounds loads each target in turn with the same body and connections (a warm-up,
- * longer before the first round, then a timed run), round after round, starting each round one target later so drift in the
- * machine's load is shared by all. With `failOnErrors`, any error or non-2xx answer aborts.
+ * longer before the first round, then a timed run), round after round, starting each round one
+ * target later so drift in the machine's load is shared by all. With `failOnErrors`, any error
+ * or non-2xx answer aborts.
  */
 export async function interleavedRounds(
   config: BenchConfig,

@@ -12,8 +12,9 @@ const maxBytesPerUnit = 3;
  * blocks. Why encode at once: pino builds a line from dozens of small string pieces. Kept as
  * strings until a block is due, every line of a block lived through young-generation GCs (all
  * of its pieces copied each time) and was then flattened with cold caches: under load that cost
- * more than serializing the line. Encoded right away, a line's pieces die young. (Why blocks at
- * all: sonic-boom, given each line, re-measures its whole buffer on every write.)
+ * more than serializing the line. Encoded right away, a line's pieces die young. (Why our own
+ * blocks: handing sonic-boom a Buffer per line would allocate one per line and concatenate them
+ * at write time; in its string mode it re-measures its whole buffer on every line.)
  */
 export class LineBatcher {
   readonly #sink: BlockSink;
