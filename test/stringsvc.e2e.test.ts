@@ -6,6 +6,14 @@ import { rawExchange } from '../src/kit/testing/raw-http.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 
 /** post sends a body the way the seed's `curl -d` does (form content type) and returns status + raw text. */
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 async function send(url: string, body: string, method = 'POST', contentType = 'application/x-www-form-urlencoded') {
   const res = await fetch(url, { method, body, headers: { 'content-type': contentType } });
   return { status: res.status, text: await res.text(), headers: res.headers };
@@ -129,6 +137,32 @@ describe('stringsvc backend process', () => {
 });
 
 describe('stringsvc process lifecycle', () => {
+  test('SIGTERM: answers on kept-alive connections say Connection: close before idle ones are closed', async () => {
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--shutdown-delay=0s', '--grace=5s']);
+    const [host, port] = [svc.addr.split(':')[0]!, Number(svc.addr.split(':')[1])];
+    const sock = connect(port, host);
+    await once(sock, 'connect');
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    const body = '{"s":"again"}';
+    const request = `POST /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    sock.write(request);
+    await waitUntil(() => answer.includes('{"v":"AGAIN"}'));
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.doesNotMatch(answer, /connection: close/i, 'kept alive before the drain');
+    answer = '';
+    const exit = svc.stop('SIGTERM');
+    // Readiness turns false first; the connection is idle and still open.
+    await waitUntil(async () => (await fetch(`${svc.url}/readyz`)).status === 503);
+    sock.write(request);
+    const closed = once(sock, 'close');
+    await waitUntil(() => answer.includes('{"v":"AGAIN"}'));
+    assert.match(answer, /^HTTP\/1\.1 200/);
+    assert.match(answer, /\r\nconnection: close\r\n/i, 'the answer tells the client to leave');
+    await closed;
+    assert.equal(await exit, 0);
+  });
+
   test('SIGTERM: readiness turns false, the in-flight request finishes, exit 0', async () => {
     const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--shutdown-delay=400ms', '--grace=5s']);
     const [host, port] = [svc.addr.split(':')[0]!, Number(svc.addr.split(':')[1])];

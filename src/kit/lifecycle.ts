@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Logger } from './context.ts';
 import type { Readiness } from './health.ts';
 
@@ -11,6 +11,11 @@ export interface ShutdownOptions {
   graceMs: number;
   /** Time to keep serving while not ready, so load balancers stop sending first. */
   delayMs?: number;
+  /**
+   * Time during which every answer says `Connection: close` before idle keep-alive connections
+   * are closed (default: 1 s, or half of `graceMs` if that is shorter).
+   */
+  noticeMs?: number;
   /** Extra cleanup (close upstream pools, stop watches) once the servers are closed. */
   onClosed?: () => Promise<void> | void;
   /** Last step before exiting, e.g. flushing buffered log lines. */
@@ -18,8 +23,9 @@ export interface ShutdownOptions {
 }
 
 /**
- * drain stops a process the way Kubernetes expects: readiness turns false, the servers stop
- * accepting, in-flight requests get up to `graceMs` to finish, then everything is closed.
+ * drain stops a process the way Kubernetes expects: readiness turns false, answers tell
+ * keep-alive clients to close their connections, the servers stop accepting, in-flight requests
+ * get up to `graceMs` to finish, then everything is closed.
  * It resolves when done; the caller decides the exit code.
  */
 export async function drain(options: ShutdownOptions): Promise<void> {
@@ -27,6 +33,15 @@ export async function drain(options: ShutdownOptions): Promise<void> {
   readiness.block('shutting down');
   if (options.delayMs) await new Promise((r) => setTimeout(r, options.delayMs));
   logger.info({ grace_ms: graceMs }, 'draining');
+  // A keep-alive client may send its next request into a socket we close between two of its
+  // requests, and that request is lost (a reset it cannot retry). So first each answer tells its
+  // client to go elsewhere; only then are the connections still idle closed.
+  const sayClose = (_req: IncomingMessage, res: ServerResponse): void => {
+    res.setHeader('connection', 'close');
+  };
+  servers.forEach((s) => s.prependListener('request', sayClose));
+  const noticeMs = options.noticeMs ?? Math.min(1000, graceMs / 2);
+  if (noticeMs > 0) await new Promise((r) => setTimeout(r, noticeMs));
   const closed = Promise.all(
     servers.map(
       (s) =>
@@ -39,7 +54,8 @@ export async function drain(options: ShutdownOptions): Promise<void> {
   // Connections kept alive by clients would otherwise hold close() open until the grace ends.
   const idleSweep = setInterval(() => servers.forEach((s) => s.closeIdleConnections()), 50);
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), graceMs)));
+  // The notice counts against the grace period.
+  const timedOut = new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), Math.max(0, graceMs - noticeMs))));
   const outcome = await Promise.race([closed.then(() => 'drained' as const), timedOut]);
   clearInterval(idleSweep);
   clearTimeout(timer);
