@@ -1,9 +1,10 @@
-# syntax=docker/dockerfile:1
 # One image for every process of the project, chosen by argument:
 #   docker run IMAGE                                        → backend   (dist/cmd/stringsvc.js)
 #   docker run IMAGE dist/cmd/stringsvc.js --proxy=a:8080    → frontend
 #   docker run IMAGE dist/cmd/countersvc.js                  → counter service
 # Node 24 LTS, pinned by major; Debian slim keeps glibc for prebuilt native packages.
+# No `# syntax=` line: BuildKit's built-in frontend (Docker 20.10 and later) has all this file uses,
+# and the line would make every build fetch a frontend image from a registry, so offline builds fail.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # Build: all dependencies (TypeScript included), then compile src/ to dist/.

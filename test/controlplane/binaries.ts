@@ -5,7 +5,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const toolsDir = join(dirname(fileURLToPath(import.meta.url)), 'tools');
+export const toolsDir = join(dirname(fileURLToPath(import.meta.url)), 'tools');
 
 /** Reads the version a wrapper module pins, so go.mod stays the single source of truth. */
 function pinned(module: string, dir: string): string {
@@ -40,16 +40,22 @@ export function cacheDir(): string {
 }
 
 type Name = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'helm';
+/** What a real node adds (test/cluster/): scheduler, kubelet and kube-proxy, from the same Kubernetes build. */
+export type NodeName = 'kube-scheduler' | 'kubelet' | 'kube-proxy';
+const controlPlaneNames: Name[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'helm'];
 
 /** Where the user pointed us for a binary, if anywhere (envtest conventions plus HELM / KUBECTL). */
-function override(name: Name): string | undefined {
+function override(name: Name | NodeName): string | undefined {
   const env = process.env;
-  const direct: Record<Name, string | undefined> = {
+  const direct: Record<Name | NodeName, string | undefined> = {
     etcd: env['TEST_ASSET_ETCD'],
     'kube-apiserver': env['TEST_ASSET_KUBE_APISERVER'],
     'kube-controller-manager': env['TEST_ASSET_KUBE_CONTROLLER_MANAGER'],
     kubectl: env['KUBECTL'] || env['TEST_ASSET_KUBECTL'],
     helm: env['HELM'],
+    'kube-scheduler': env['TEST_ASSET_KUBE_SCHEDULER'],
+    kubelet: env['TEST_ASSET_KUBELET'],
+    'kube-proxy': env['TEST_ASSET_KUBE_PROXY'],
   };
   const d = direct[name];
   if (d) return d;
@@ -59,10 +65,9 @@ function override(name: Name): string | undefined {
 }
 
 /** Resolves binaries without building; `missing` lists what a build would have to produce. */
-export function findBinaries(): { found: Partial<Record<Name, string>>; missing: Name[] } {
-  const names: Name[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'helm'];
-  const found: Partial<Record<Name, string>> = {};
-  const missing: Name[] = [];
+export function findBinaries<N extends Name | NodeName = Name>(names: N[] = controlPlaneNames as N[]): { found: Partial<Record<N, string>>; missing: N[] } {
+  const found: Partial<Record<N, string>> = {};
+  const missing: N[] = [];
   for (const n of names) {
     const p = override(n) ?? join(cacheDir(), n);
     if (existsSync(p)) found[n] = p;
@@ -81,7 +86,7 @@ function log(msg: string): void {
 }
 
 /** Runs go with a heartbeat on stderr, because a cold Kubernetes build takes many minutes. */
-async function go(args: string[], cwd: string, what: string, extraEnv: Record<string, string> = {}): Promise<void> {
+export async function go(args: string[], cwd: string, what: string, extraEnv: Record<string, string> = {}): Promise<void> {
   const started = Date.now();
   log(`building ${what} (go ${args.slice(0, 2).join(' ')} …); first build takes minutes`);
   const child = spawn('go', args, {
@@ -120,11 +125,11 @@ function k8sLdflags(): string {
 }
 
 /** Builds the missing binaries into `dir`; each lands under a temp name and is renamed, so the cache never holds half a file. */
-async function build(missing: Name[], dir: string): Promise<void> {
+async function build(missing: (Name | NodeName)[], dir: string): Promise<void> {
   const stage = join(dir, '.partial');
   rmSync(stage, { recursive: true, force: true });
   mkdirSync(stage, { recursive: true });
-  const k8s = missing.filter((n) => n === 'kube-apiserver' || n === 'kube-controller-manager' || n === 'kubectl');
+  const k8s = missing.filter((n) => n !== 'etcd' && n !== 'helm');
   if (k8s.length > 0) {
     const pkgs = k8s.map((n) => `k8s.io/kubernetes/cmd/${n}`);
     await go(['build', '-ldflags', k8sLdflags(), '-o', stage + '/', ...pkgs], join(toolsDir, 'kubernetes'), `${k8s.join(', ')} ${versions.kubernetes}`);
@@ -179,25 +184,30 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
   }
 }
 
+/** Builds whichever of `names` is missing into the versioned cache, under the lock; returns their paths. */
+export async function ensureBuilt<N extends Name | NodeName>(names: N[]): Promise<Record<N, string>> {
+  let { found, missing } = findBinaries(names);
+  if (missing.length > 0) {
+    const dir = cacheDir();
+    mkdirSync(dir, { recursive: true });
+    await withLock(dir, async () => {
+      // Another process may have finished the build while we waited for the lock.
+      ({ missing } = findBinaries(names));
+      if (missing.length > 0) await build(missing, dir);
+    });
+    ({ found, missing } = findBinaries(names));
+    if (missing.length > 0) throw new Error(`still missing after build: ${missing.join(', ')}`);
+  }
+  return found as Record<N, string>;
+}
+
 /**
  * Returns the binaries, building whatever is missing into the versioned cache.
  * Honours KUBEBUILDER_ASSETS, TEST_ASSET_ETCD / _KUBE_APISERVER / _KUBE_CONTROLLER_MANAGER / _KUBECTL,
  * HELM and KUBECTL: anything they point at is used as is and not built.
  */
 export async function ensureBinaries(): Promise<Binaries> {
-  let { found, missing } = findBinaries();
-  if (missing.length > 0) {
-    const dir = cacheDir();
-    mkdirSync(dir, { recursive: true });
-    await withLock(dir, async () => {
-      // Another process may have finished the build while we waited for the lock.
-      ({ missing } = findBinaries());
-      if (missing.length > 0) await build(missing, dir);
-    });
-    ({ found, missing } = findBinaries());
-    if (missing.length > 0) throw new Error(`still missing after build: ${missing.join(', ')}`);
-  }
-  const b = found as Record<Name, string>;
+  const b = await ensureBuilt(controlPlaneNames);
   return {
     etcd: b['etcd'],
     kubeApiserver: b['kube-apiserver'],

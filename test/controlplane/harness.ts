@@ -52,6 +52,16 @@ export interface ControlPlaneOptions {
   apiserverArgs?: string[];
   /** Prebuilt binaries; defaults to ensureBinaries(). */
   binaries?: Binaries;
+  /**
+   * Address the apiserver binds and advertises (default 127.0.0.1). A real node's pods reach the
+   * apiserver through the `kubernetes` Service, whose endpoint cannot be loopback: give it a
+   * non-loopback local address and the Service gets its endpoint.
+   */
+  address?: string;
+  /** Service ClusterIP range (default 10.0.0.0/24). */
+  serviceCidr?: string;
+  /** Create the kubelet-less `fake-node` (default true); false when a real kubelet registers its node. */
+  fakeNode?: boolean;
 }
 
 /** What createReadyPod needs; the pod is bound to the fake node and gets a Running status at once. */
@@ -162,7 +172,9 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   try {
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
-    const server = `https://127.0.0.1:${apiPort}`;
+    const address = opts.address ?? '127.0.0.1';
+    const loopback = address.startsWith('127.');
+    const server = `https://${address}:${apiPort}`;
     const pki = join(dir, 'pki');
     mkdirSync(pki);
 
@@ -187,10 +199,12 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     const apiserverArgs = [
       `--etcd-servers=${etcdUrl}`,
       `--secure-port=${apiPort}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
       // The `kubernetes` Service's endpoints would hold 127.0.0.1, which Endpoints validation rejects.
-      '--endpoint-reconciler-type=none',
+      ...(loopback ? ['--endpoint-reconciler-type=none'] : []),
+      // A real node registers under its hostname, which resolves nowhere: exec, logs and port-forward dial its IP.
+      '--kubelet-preferred-address-types=InternalIP,Hostname',
       // No --tls-cert-file: the apiserver writes a self-signed cert + CA here and reuses it on restart.
       `--cert-dir=${pki}`,
       `--token-auth-file=${join(pki, 'tokens.csv')}`,
@@ -198,7 +212,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       `--service-account-issuer=https://kubernetes.default.svc.cluster.local`,
       `--service-account-key-file=${saKey}`,
       `--service-account-signing-key-file=${saKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
+      `--service-cluster-ip-range=${opts.serviceCidr ?? '10.0.0.0/24'}`,
       '--allow-privileged=true',
       `--watch-cache=${opts.watchCache ?? true}`,
       ...(opts.apiserverArgs ?? []),
@@ -235,7 +249,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       '--secure-port=0',
     ], join(dir, 'kube-controller-manager.log'));
 
-    await core.createNode({ body: { metadata: { name: fakeNodeName, labels: { 'kubernetes.io/hostname': fakeNodeName } } } });
+    if (opts.fakeNode ?? true) await core.createNode({ body: { metadata: { name: fakeNodeName, labels: { 'kubernetes.io/hostname': fakeNodeName } } } });
 
     const waitDefaultSa = (namespace: string): Promise<void> =>
       waitFor(`ServiceAccount ${namespace}/default`, async () => {

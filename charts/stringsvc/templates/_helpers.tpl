@@ -125,6 +125,17 @@ The image reference; a tag may carry a digest (`tag@sha256:…`, as skaffold set
 {{- end }}
 
 {{/*
+The `helm test` Pod's image: the chart's own unless `tests.image.repository` names another.
+*/}}
+{{- define "stringsvc.testImage" -}}
+{{- if .Values.tests.image.repository -}}
+{{- printf "%s:%s" .Values.tests.image.repository (.Values.tests.image.tag | default "latest") }}
+{{- else -}}
+{{- include "stringsvc.image" . }}
+{{- end }}
+{{- end }}
+
+{{/*
 terminationGracePeriodSeconds: the preStop/shutdown delay, then the drain, then a margin.
 */}}
 {{- define "stringsvc.terminationGracePeriodSeconds" -}}

@@ -1,0 +1,298 @@
+// A real single-node Kubernetes cluster on this machine: the test control plane, plus
+// containerd, kubelet, kube-proxy, kube-scheduler and CoreDNS, running our image built from the
+// Dockerfile. One node per machine at a time (it owns fixed addresses and ports); stop() puts
+// back every link, address, route, iptables rule, mount, sysctl and process it made.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { Resolver } from 'node:dns/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CoreV1Api } from '@kubernetes/client-node';
+import { cacheDir, ensureBuilt, go, toolsDir, withLock } from '../controlplane/binaries.ts';
+import { type ControlPlane, defaultControllers, startControlPlane } from '../controlplane/harness.ts';
+import { freePort, GaveUp, type Proc, startProc, trackDir, untrackDir, waitFor } from '../controlplane/procs.ts';
+import * as host from './host.ts';
+import { type BuiltImage, buildImage, loadIntoContainerd, pauseImage, prepareBaseImages, repoRoot, sh } from './images.ts';
+import { nodeSkipReason, type Runtime, startRuntime } from './runtime.ts';
+
+export const nodeName = 'stringsvc-node';
+/** Our image's reference in the node: the chart's default, `stringsvc:<appVersion>`, so `helm install` needs no --set. */
+export const imageRef = `stringsvc:${/^appVersion:\s*"?([^"\s]+)"?/m.exec(readFileSync(join(repoRoot, 'charts', 'stringsvc', 'Chart.yaml'), 'utf8'))?.[1] ?? 'latest'}`;
+const coreDnsVersion = 'v1.15.0';
+
+export { nodeSkipReason };
+
+/** A running node and what the tests and `npm run cluster` need of it. */
+export interface Cluster {
+  readonly cp: ControlPlane;
+  readonly kubeconfigPath: string;
+  readonly dir: string;
+  /** Folder holding this cluster's `kubectl` and `helm`, for PATH. */
+  readonly binDir: string;
+  readonly image: BuiltImage;
+  readonly runtime: Runtime;
+  /** Runs kubectl against the cluster; resolves with stdout. */
+  kubectl(args: string[], input?: string): Promise<string>;
+  /** Runs helm against the cluster; resolves with stdout. */
+  helm(args: string[]): Promise<string>;
+  /** Host state before the node started, for the leak check after stop(). */
+  readonly before: host.HostState;
+  /** Markers that find this node's processes (its temp dir). */
+  readonly processMarkers: string[];
+  /** Tears everything down; idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  /** Progress lines (default: stderr). */
+  log?: (msg: string) => void;
+}
+
+const lockDir = '/run/stringsvc-node.lock';
+
+/** Takes the machine-wide node lock, waiting for another node's owner to finish. */
+async function acquireNodeLock(log: (m: string) => void): Promise<void> {
+  for (let waited = 0; ; waited++) {
+    try {
+      mkdirSync(lockDir);
+      writeFileSync(join(lockDir, 'pid'), String(process.pid));
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(existsSync(join(lockDir, 'pid')) ? readFileSync(join(lockDir, 'pid'), 'utf8') : 0);
+      let alive = pid > 0;
+      try {
+        if (pid > 0) process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (pid > 0 && !alive) {
+        rmSync(lockDir, { recursive: true, force: true });
+        continue;
+      }
+      if (waited % 30 === 0) log(`waiting for the test node of pid ${pid || '?'} to stop`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
+/** kubelet, kube-scheduler, kube-proxy from the control plane's build, and CoreDNS from its own module. */
+async function nodeBinaries(): Promise<{ kubelet: string; scheduler: string; proxy: string; coredns: string }> {
+  const b = await ensureBuilt(['kubelet', 'kube-scheduler', 'kube-proxy']);
+  const dir = join(cacheDir(), '..', `coredns-${coreDnsVersion}`);
+  const coredns = process.env['TEST_ASSET_COREDNS'] || join(dir, 'coredns');
+  if (!existsSync(coredns)) {
+    mkdirSync(dir, { recursive: true });
+    await withLock(dir, async () => {
+      if (existsSync(coredns)) return;
+      await go(['build', '-ldflags', '-s -w', '-o', `${coredns}.partial`, 'github.com/coredns/coredns'], join(toolsDir, 'coredns'), `coredns ${coreDnsVersion}`);
+      execFileSync('mv', [`${coredns}.partial`, coredns]);
+    });
+  }
+  return { kubelet: b.kubelet, scheduler: b['kube-scheduler'], proxy: b['kube-proxy'], coredns };
+}
+
+function kubeletConfig(dir: string, containerdSocket: string, healthzPort: number): string {
+  return JSON.stringify({
+    apiVersion: 'kubelet.config.k8s.io/v1beta1',
+    kind: 'KubeletConfiguration',
+    address: host.plan.nodeIp,
+    port: 10250,
+    readOnlyPort: 0,
+    healthzBindAddress: '127.0.0.1',
+    healthzPort,
+    // Only the apiserver on this machine reaches the kubelet's address (a /32 on lo).
+    authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
+    authorization: { mode: 'AlwaysAllow' },
+    // This VM's hierarchy is cgroup v1, and no systemd manages it.
+    cgroupDriver: 'cgroupfs',
+    failCgroupV1: false,
+    containerRuntimeEndpoint: `unix://${containerdSocket}`,
+    clusterDNS: [host.plan.nodeIp],
+    clusterDomain: 'cluster.local',
+    // Pods get only cluster DNS: the machine's resolver is never handed to them.
+    resolvConf: '',
+    failSwapOn: false,
+    podLogsDir: join(dir, 'pod-logs'),
+    // Images are imported, never pulled: garbage-collecting them would lose them for good.
+    imageGCHighThresholdPercent: 100,
+    imageGCLowThresholdPercent: 99,
+    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
+    serializeImagePulls: false,
+    syncFrequency: '10s',
+    fileCheckFrequency: '10s',
+  });
+}
+
+/** Starts the node and loads our freshly built image; see Cluster. */
+export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
+  const log = opts.log ?? ((m: string) => process.stderr.write(`[cluster] ${m}\n`));
+  const reason = nodeSkipReason();
+  if (reason) throw new Error(reason);
+  host.checkResolvers();
+  const bins = await nodeBinaries();
+  await acquireNodeLock(log);
+  const dir = mkdtempSync(join(tmpdir(), 'stringsvc-node-'));
+  trackDir(dir);
+  const markers = [dir];
+  const before = host.hostState(markers);
+  const sysctls = host.saveSysctls();
+  const procs: Proc[] = [];
+  let cp: ControlPlane | undefined;
+  let runtime: Runtime | undefined;
+  let stopped = false;
+
+  const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
+    const step = async (what: string, fn: () => Promise<unknown> | unknown): Promise<void> => {
+      try {
+        await fn();
+      } catch (err) {
+        log(`teardown: ${what}: ${String(err)}`);
+      }
+    };
+    if (cp && procs.some((p) => p.name === 'kubelet' && !p.done())) await step('deleting pods', () => deleteAllPods(cp!, runtime));
+    for (const p of [...procs].reverse()) await step(`stopping ${p.name}`, () => p.stop(10_000));
+    await step('kube-proxy --cleanup', () => sh(bins.proxy, ['--cleanup']));
+    await step('stopping the runtime', () => runtime?.stop());
+    await step('stopping the control plane', () => cp?.stop());
+    await step('unmounting', () => host.unmountUnder(dir));
+    await step('deleting the bridge', () => sh('ip', ['link', 'del', host.plan.bridge]).catch(() => ''));
+    await step('removing the guard', () => host.removeGuard());
+    await step('removing the node address', () => host.removeNodeAddress());
+    await step('restoring sysctls', () => host.restoreSysctls(sysctls));
+    await step('removing cgroups', () => host.removeKubepods());
+    await step('removing CNI results', () => removeCniResults());
+    rmSync(dir, { recursive: true, force: true });
+    untrackDir(dir);
+    rmSync(lockDir, { recursive: true, force: true });
+  };
+
+  try {
+    host.addNodeAddress();
+    host.addGuard();
+    host.setSysctl('net/ipv4/ip_forward', '1');
+    host.setSysctl('net/bridge/bridge-nf-call-iptables', '1');
+
+    log('starting the control plane');
+    cp = await startControlPlane({
+      address: host.plan.nodeIp,
+      serviceCidr: host.plan.serviceCidr,
+      fakeNode: false,
+      controllers: [...defaultControllers, 'disruption', 'podgc', 'horizontal-pod-autoscaling', 'ttl-after-finished', 'job-controller'],
+    });
+    const kubeconfig = cp.kubeconfigPath;
+
+    log('starting containerd and the image builder');
+    runtime = await startRuntime(dir);
+    await prepareBaseImages(runtime.docker);
+    log('building our image from the Dockerfile');
+    const image = await buildImage(runtime.docker, imageRef);
+    log(`built ${imageRef} in ${Math.round(image.buildMs / 1000)}s (${Math.round(image.sizeBytes / 2 ** 20)} MiB); loading it into containerd`);
+    await loadIntoContainerd(runtime.docker, runtime.containerdSocket, [pauseImage, imageRef]);
+
+    const corefile = join(dir, 'Corefile');
+    writeFileSync(corefile, `cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
+  bind ${host.plan.nodeIp}
+  errors
+  kubernetes cluster.local in-addr.arpa ip6.arpa {
+    kubeconfig ${kubeconfig}
+    pods insecure
+    fallthrough in-addr.arpa ip6.arpa
+  }
+  cache 5
+}
+`);
+    procs.push(startProc('coredns', bins.coredns, ['-conf', corefile], join(dir, 'coredns.log')));
+    procs.push(startProc('kube-scheduler', bins.scheduler, [
+      `--kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      `--secure-port=${await freePort()}`,
+    ], join(dir, 'kube-scheduler.log')));
+    procs.push(startProc('kube-proxy', bins.proxy, [
+      `--kubeconfig=${kubeconfig}`,
+      '--proxy-mode=iptables',
+      `--cluster-cidr=${host.plan.podCidr}`,
+      `--hostname-override=${nodeName}`,
+      `--bind-address=${host.plan.nodeIp}`,
+      `--healthz-bind-address=127.0.0.1:${await freePort()}`,
+      `--metrics-bind-address=127.0.0.1:${await freePort()}`,
+      `--nodeport-addresses=${host.plan.nodeIp}/32`,
+      // Leave the host's conntrack and loopback settings as they are.
+      '--conntrack-max-per-core=0',
+      '--conntrack-min=0',
+      '--conntrack-tcp-timeout-established=0',
+      '--conntrack-tcp-timeout-close-wait=0',
+      '--iptables-localhost-nodeports=false',
+    ], join(dir, 'kube-proxy.log')));
+    const kubeletConf = join(dir, 'kubelet.json');
+    writeFileSync(kubeletConf, kubeletConfig(dir, runtime.containerdSocket, await freePort()));
+    const kubelet = startProc('kubelet', bins.kubelet, [
+      `--config=${kubeletConf}`,
+      `--kubeconfig=${kubeconfig}`,
+      `--root-dir=${join(dir, 'kubelet')}`,
+      `--hostname-override=${nodeName}`,
+      `--node-ip=${host.plan.nodeIp}`,
+    ], join(dir, 'kubelet.log'));
+    procs.push(kubelet);
+
+    const core = cp.kc.makeApiClient(CoreV1Api);
+    await waitFor('node Ready', async () => {
+      for (const p of procs) if (p.done()) throw new GaveUp(`${p.name} exited`);
+      const node = await core.readNode({ name: nodeName });
+      return !!node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+    }, 90_000, () => procs.map((p) => `--- ${p.name}\n${p.logTail().slice(-1500)}`).join('\n'));
+    const resolver = new Resolver();
+    resolver.setServers([host.plan.nodeIp]);
+    await waitFor('cluster DNS', async () => (await resolver.resolve4('kubernetes.default.svc.cluster.local')).includes(host.plan.apiServiceIp), 30_000);
+    log(`node ${nodeName} Ready`);
+
+    const binDir = join(dir, 'bin');
+    mkdirSync(binDir);
+    symlinkSync(cp.binaries.kubectl, join(binDir, 'kubectl'));
+    symlinkSync(cp.binaries.helm, join(binDir, 'helm'));
+    const tool = (bin: string) => (args: string[], input?: string): Promise<string> =>
+      sh(bin, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, ...(input !== undefined ? { input } : {}) });
+    return {
+      cp,
+      kubeconfigPath: kubeconfig,
+      dir,
+      binDir,
+      image,
+      runtime,
+      kubectl: tool(cp.binaries.kubectl),
+      helm: tool(cp.binaries.helm),
+      before,
+      processMarkers: markers,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Deletes every pod with a short grace and waits until the kubelet has removed them and their sandboxes. */
+async function deleteAllPods(cp: ControlPlane, runtime: Runtime | undefined): Promise<void> {
+  const core = cp.kc.makeApiClient(CoreV1Api);
+  const pods = await core.listPodForAllNamespaces();
+  for (const p of pods.items) {
+    await core.deleteNamespacedPod({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', gracePeriodSeconds: 1 }).catch(() => undefined);
+  }
+  await waitFor('pods gone', async () => (await core.listPodForAllNamespaces()).items.length === 0, 60_000).catch(() => undefined);
+  if (!runtime) return;
+  // Sandboxes (and with them the pods' veths and netns) go a moment after the API objects.
+  await waitFor('sandboxes gone', async () => {
+    const tasks = await sh('ctr', ['--address', runtime.containerdSocket, '-n', 'k8s.io', 'tasks', 'ls', '-q']);
+    return tasks.trim() === '';
+  }, 30_000).catch(() => undefined);
+}
+
+/** libcni caches each attachment's result under /var/lib/cni; drop those of our network. */
+function removeCniResults(): void {
+  const d = '/var/lib/cni/results';
+  if (!existsSync(d)) return;
+  for (const f of readdirSync(d)) if (f.startsWith('stringsvc-')) rmSync(join(d, f), { force: true });
+}
