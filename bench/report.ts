@@ -32,6 +32,10 @@ const rows: Row[] = [
   { key: 'discovery_propagation_p50_ms', what: 'EndpointSlice write acknowledged → balancer uses it, p50 (ms)' },
   { key: 'discovery_propagation_p99_ms', what: 'same, p99 (ms)', target: { op: '<=', value: 50 } },
   { key: 'slice_update_cpu_ms_5000', what: 'CPU to apply one slice update, service of 5,000 endpoints (ms)' },
+  { key: 'cluster_discovery_p99_ms', what: 'real node: backend pod Ready/terminating → frontends\' balancers, p99 (ms)', target: { op: '<=', value: 100 } },
+  { key: 'pod_frontend_rps', what: 'real node: one frontend pod, chart limits, req/s' },
+  { key: 'pod_frontend_rss_mb', what: 'real node: frontend pod memory under load, cgroup RSS (MiB)' },
+  { key: 'pod_backend_rss_mb', what: 'real node: backend pod memory under load, cgroup RSS (MiB)' },
   { key: 'backend_rss_mb', what: 'backend RSS under load (MB)' },
   { key: 'frontend_rss_mb', what: 'frontend RSS under load (MB)' },
 ];

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
+import { clusterBench } from './cluster.ts';
 import { discoveryBench } from './discovery.ts';
 import { frontendBench } from './frontend.ts';
 import { gokitBench } from './gokit.ts';
@@ -19,9 +20,10 @@ const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   frontend: frontendBench,
   discovery: discoveryBench,
   soak: soakBench,
+  cluster: clusterBench,
 };
-/** Sections that run only when named: they take minutes and have no target to compare with. */
-const optional = new Set(['soak']);
+/** Sections that run only when named: they take minutes (the soak), or need root and a real node (cluster). */
+const optional = new Set(['soak', 'cluster']);
 
 const env = process.env;
 const twoCores = availableParallelism() >= 2;

@@ -3,14 +3,15 @@
 // Dockerfile. One node per machine at a time (it owns fixed addresses and ports); stop() puts
 // back every link, address, route, iptables rule, mount, sysctl and process it made.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { cacheDir, ensureBuilt, go, toolsDir, withLock } from '../controlplane/binaries.ts';
 import { type ControlPlane, defaultControllers, startControlPlane } from '../controlplane/harness.ts';
-import { freePort, GaveUp, type Proc, startProc, trackDir, untrackDir, waitFor } from '../controlplane/procs.ts';
+import { freePort, GaveUp, type Proc, startProc, trackCommand, trackDir, untrackCommand, untrackDir, waitFor } from '../controlplane/procs.ts';
 import * as host from './host.ts';
 import { type BuiltImage, buildImage, loadIntoContainerd, pauseImage, prepareBaseImages, repoRoot, sh } from './images.ts';
 import { nodeSkipReason, type Runtime, startRuntime } from './runtime.ts';
@@ -142,6 +143,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let runtime: Runtime | undefined;
   let stopped = false;
 
+  // If this process dies without stop(), the reaper puts the host back.
+  const cleanupArgv = [process.execPath, join(dirname(fileURLToPath(import.meta.url)), 'cleanup.ts'), dir, bins.proxy, JSON.stringify(sysctls), lockDir];
+  trackCommand(cleanupArgv);
+
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
@@ -152,20 +157,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
         log(`teardown: ${what}: ${String(err)}`);
       }
     };
+    // Politely first: pods get their CNI teardown from the kubelet, processes their SIGTERM.
     if (cp && procs.some((p) => p.name === 'kubelet' && !p.done())) await step('deleting pods', () => deleteAllPods(cp!, runtime));
     for (const p of [...procs].reverse()) await step(`stopping ${p.name}`, () => p.stop(10_000));
-    await step('kube-proxy --cleanup', () => sh(bins.proxy, ['--cleanup']));
     await step('stopping the runtime', () => runtime?.stop());
     await step('stopping the control plane', () => cp?.stop());
-    await step('unmounting', () => host.unmountUnder(dir));
-    await step('deleting the bridge', () => sh('ip', ['link', 'del', host.plan.bridge]).catch(() => ''));
-    await step('removing the guard', () => host.removeGuard());
-    await step('removing the node address', () => host.removeNodeAddress());
-    await step('restoring sysctls', () => host.restoreSysctls(sysctls));
-    await step('removing cgroups', () => host.removeKubepods());
-    await step('removing CNI results', () => removeCniResults());
+    await step('cleaning the host', () => host.cleanHost({ dir, proxyBin: bins.proxy, sysctls }));
     rmSync(dir, { recursive: true, force: true });
     untrackDir(dir);
+    untrackCommand(cleanupArgv);
     rmSync(lockDir, { recursive: true, force: true });
   };
 
@@ -288,11 +288,4 @@ async function deleteAllPods(cp: ControlPlane, runtime: Runtime | undefined): Pr
     const tasks = await sh('ctr', ['--address', runtime.containerdSocket, '-n', 'k8s.io', 'tasks', 'ls', '-q']);
     return tasks.trim() === '';
   }, 30_000).catch(() => undefined);
-}
-
-/** libcni caches each attachment's result under /var/lib/cni; drop those of our network. */
-function removeCniResults(): void {
-  const d = '/var/lib/cni/results';
-  if (!existsSync(d)) return;
-  for (const f of readdirSync(d)) if (f.startsWith('stringsvc-')) rmSync(join(d, f), { force: true });
 }

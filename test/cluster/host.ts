@@ -1,7 +1,7 @@
 // What the node changes on the host, and how it is put back: the addresses it uses, the guard that
 // keeps pod traffic on the machine, the sysctls it sets, and a snapshot to prove teardown complete.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -241,4 +241,46 @@ export function leftovers(before: HostState, after: HostState): Partial<HostStat
     if (extra.length > 0) out[k] = extra;
   }
   return out;
+}
+
+/** libcni caches each attachment's result under /var/lib/cni; drop those of our network (`stringsvc`). */
+export function removeCniResults(): void {
+  const d = '/var/lib/cni/results';
+  if (!existsSync(d)) return;
+  for (const f of readdirSync(d)) if (f.startsWith('stringsvc-')) rmSync(join(d, f), { force: true });
+}
+
+/** Kills what is left of the node: processes naming `dir` (containerd's shims too) and pod processes. */
+export function killLeftovers(dir: string): void {
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid) || Number(pid) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      const cgroup = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+      if (cmd.includes(dir) || cgroup.includes('/kubepods')) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+}
+
+/**
+ * Puts the host back as it was before the node: everything but stopping the processes politely,
+ * which the caller does first when it can. Each step is safe when there is nothing to undo; the
+ * reaper runs this (through cleanup.ts) when a test process dies without stopping its node.
+ */
+export function cleanHost(opts: { dir: string; proxyBin?: string; sysctls: Record<string, string> }): void {
+  killLeftovers(opts.dir);
+  if (opts.proxyBin) spawnSync(opts.proxyBin, ['--cleanup'], { stdio: 'ignore', timeout: 30_000 });
+  unmountUnder(opts.dir);
+  tryRun('ip', ['link', 'del', plan.bridge]);
+  removeGuard();
+  removeNodeAddress();
+  restoreSysctls(opts.sysctls);
+  // Cgroups can be removed only once their last process has gone.
+  for (let i = 0; i < 20 && kubepodsDirs().length > 0; i++) {
+    removeKubepods();
+    if (kubepodsDirs().length > 0) spawnSync('sleep', ['0.2']);
+  }
+  removeCniResults();
 }

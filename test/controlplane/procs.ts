@@ -55,6 +55,16 @@ export function trackDir(dir: string): void {
   reaper().write(`dir ${dir}\n`);
 }
 
+/** Registers a command the reaper runs if this process dies before untrackCommand (before it removes the dirs). */
+export function trackCommand(argv: string[]): void {
+  reaper().write(`run ${JSON.stringify(argv)}\n`);
+}
+
+/** Forgets a cleanup command once the cleanup it stands for has been done. */
+export function untrackCommand(argv: string[]): void {
+  reaperIn?.write(`unrun ${JSON.stringify(argv)}\n`);
+}
+
 /** Forgets a temp dir after it has been removed. */
 export function untrackDir(dir: string): void {
   tempDirs.delete(dir);
