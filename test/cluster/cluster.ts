@@ -44,6 +44,9 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
+/** A client tool bound to the cluster's kubeconfig; resolves with stdout. */
+type Tool = (args: string[], input?: string) => Promise<string>;
+
 export interface ClusterOptions {
   /** Progress lines (default: stderr). */
   log?: (msg: string) => void;
@@ -142,6 +145,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let cp: ControlPlane | undefined;
   let runtime: Runtime | undefined;
   let stopped = false;
+  let kubectl: Tool | undefined;
 
   // If this process dies without stop(), the reaper puts the host back.
   const cleanupArgv = [process.execPath, join(dirname(fileURLToPath(import.meta.url)), 'cleanup.ts'), dir, bins.proxy, JSON.stringify(sysctls), lockDir];
@@ -158,7 +162,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       }
     };
     // Politely first: pods get their CNI teardown from the kubelet, processes their SIGTERM.
-    if (cp && procs.some((p) => p.name === 'kubelet' && !p.done())) await step('deleting pods', () => deleteAllPods(cp!, runtime));
+    if (cp && kubectl && procs.some((p) => p.name === 'kubelet' && !p.done())) await step('deleting pods', () => deleteAllPods(cp!, kubectl!, runtime));
     for (const p of [...procs].reverse()) await step(`stopping ${p.name}`, () => p.stop(10_000));
     await step('stopping the runtime', () => runtime?.stop());
     await step('stopping the control plane', () => cp?.stop());
@@ -180,9 +184,12 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       address: host.plan.nodeIp,
       serviceCidr: host.plan.serviceCidr,
       fakeNode: false,
-      controllers: [...defaultControllers, 'disruption', 'podgc', 'horizontal-pod-autoscaling', 'ttl-after-finished', 'job-controller'],
+      controllers: [...defaultControllers, 'node-lifecycle-controller', 'disruption-controller', 'pod-garbage-collector-controller', 'horizontal-pod-autoscaler-controller'],
     });
     const kubeconfig = cp.kubeconfigPath;
+    const tool = (bin: string): Tool => (args, input) =>
+      sh(bin, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, ...(input !== undefined ? { input } : {}) });
+    kubectl = tool(cp.binaries.kubectl);
 
     log('starting containerd and the image builder');
     runtime = await startRuntime(dir);
@@ -253,8 +260,6 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     mkdirSync(binDir);
     symlinkSync(cp.binaries.kubectl, join(binDir, 'kubectl'));
     symlinkSync(cp.binaries.helm, join(binDir, 'helm'));
-    const tool = (bin: string) => (args: string[], input?: string): Promise<string> =>
-      sh(bin, args, { env: { ...process.env, KUBECONFIG: kubeconfig }, ...(input !== undefined ? { input } : {}) });
     return {
       cp,
       kubeconfigPath: kubeconfig,
@@ -262,7 +267,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       binDir,
       image,
       runtime,
-      kubectl: tool(cp.binaries.kubectl),
+      kubectl,
       helm: tool(cp.binaries.helm),
       before,
       processMarkers: markers,
@@ -275,7 +280,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
 }
 
 /** Deletes every pod with a short grace and waits until the kubelet has removed them and their sandboxes. */
-async function deleteAllPods(cp: ControlPlane, runtime: Runtime | undefined): Promise<void> {
+async function deleteAllPods(cp: ControlPlane, kubectl: Tool, runtime: Runtime | undefined): Promise<void> {
+  // Workloads first (orphaning their pods), or their controllers would replace the pods deleted below.
+  await kubectl(['delete', 'deployments,replicasets,statefulsets,daemonsets,jobs,cronjobs', '--all', '--all-namespaces', '--cascade=orphan', '--wait=false']);
   const core = cp.kc.makeApiClient(CoreV1Api);
   const pods = await core.listPodForAllNamespaces();
   for (const p of pods.items) {

@@ -187,13 +187,16 @@ export interface HostState {
   cgroups: string[];
 }
 
-/** iptables-save without counters and comments, sorted: rules and chains only. */
+/** iptables-save and ip6tables-save without counters and comments, sorted: rules and chains only. */
 function iptablesRules(): string[] {
-  return run('iptables-save', [])
-    .split('\n')
-    .filter((l) => l && !l.startsWith('#'))
-    .map((l) => l.replace(/\[\d+:\d+\]/g, '').trim())
-    .sort();
+  const lines = (save: string): string[] => {
+    try {
+      return run(save, []).split('\n').filter((l) => l && !l.startsWith('#')).map((l) => `${save.slice(0, -5)} ${l.replace(/\[\d+:\d+\]/g, '').trim()}`);
+    } catch {
+      return [];
+    }
+  };
+  return [...lines('iptables-save'), ...lines('ip6tables-save')].sort();
 }
 
 /** Processes whose command line names one of `markers` (our temp dirs), or that live in a pod's cgroup. */
@@ -250,6 +253,33 @@ export function removeCniResults(): void {
   for (const f of readdirSync(d)) if (f.startsWith('stringsvc-')) rmSync(join(d, f), { force: true });
 }
 
+/**
+ * Removes the KUBE-* chains (and the rules jumping to them) from every table, for IPv4 and IPv6:
+ * kube-proxy's --cleanup leaves the kubelet's own (KUBE-FIREWALL, KUBE-KUBELET-CANARY, …). Only
+ * this node's kubelet and kube-proxy make such chains here: the node lock allows one per machine.
+ */
+export function removeKubeChains(): void {
+  for (const [save, cmd] of [['iptables-save', 'iptables'], ['ip6tables-save', 'ip6tables']] as const) {
+    let dump = '';
+    try {
+      dump = run(save, []);
+    } catch {
+      continue;
+    }
+    let table = '';
+    const jumps: [string, string[]][] = [];
+    const chains: [string, string][] = [];
+    for (const line of dump.split('\n')) {
+      if (line.startsWith('*')) table = line.slice(1);
+      else if (line.startsWith(':KUBE-')) chains.push([table, line.slice(1).split(' ')[0] ?? '']);
+      else if (line.startsWith('-A ') && / -j KUBE-/.test(line) && !line.startsWith('-A KUBE-')) jumps.push([table, line.slice(3).match(/(?:[^\s"]+|"[^"]*")+/g)?.map((w) => w.replace(/^"|"$/g, '')) ?? []]);
+    }
+    for (const [t, rule] of jumps) tryRun(cmd, ['-t', t, '-D', ...rule]);
+    for (const [t, c] of chains) tryRun(cmd, ['-t', t, '-F', c]);
+    for (const [t, c] of chains) tryRun(cmd, ['-t', t, '-X', c]);
+  }
+}
+
 /** Kills what is left of the node: processes naming `dir` (containerd's shims too) and pod processes. */
 export function killLeftovers(dir: string): void {
   for (const pid of readdirSync('/proc')) {
@@ -272,6 +302,7 @@ export function killLeftovers(dir: string): void {
 export function cleanHost(opts: { dir: string; proxyBin?: string; sysctls: Record<string, string> }): void {
   killLeftovers(opts.dir);
   if (opts.proxyBin) spawnSync(opts.proxyBin, ['--cleanup'], { stdio: 'ignore', timeout: 30_000 });
+  removeKubeChains();
   unmountUnder(opts.dir);
   tryRun('ip', ['link', 'del', plan.bridge]);
   removeGuard();
