@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './require-node.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
