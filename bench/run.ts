@@ -54,6 +54,6 @@ for (const name of wanted.length ? wanted : Object.keys(sections).filter((n) => 
   console.table(figures);
 }
 
-// Redraw the README chart and table from everything measured so far.
+// Redraw the chart and the tables (README, docs/benchmarks.md) from everything measured so far.
 await import('./chart.ts');
 await import('./report.ts');
