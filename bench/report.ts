@@ -1,7 +1,8 @@
 /**
- * `node bench/report.ts` renders `bench/results/latest.json` as the README's benchmark table
- * (between the `bench:start`/`bench:end` markers), with each issue's target next to the
- * measured figure, so the README cannot drift from the last run.
+ * `node bench/report.ts` renders `bench/results/latest.json` twice, between the
+ * `bench:start`/`bench:end` markers: the full tables (every figure with its target, and CPU per
+ * request) in `docs/benchmarks.md`, and the short table (one line a targeted figure: ours, the
+ * peer, the ratio against its target) in the README, so neither can drift from the last run.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { repoRoot, type Figures } from './lib/config.ts';
@@ -40,6 +41,29 @@ const rows: Row[] = [
   { key: 'frontend_rss_mb', what: 'frontend RSS under load (MB)' },
 ];
 
+/** One line of the README's short table: our figure, the peer's, and the targeted figure between them. */
+interface ShortRow {
+  what: string;
+  ours?: string;
+  peer?: { key: string; name: string };
+  unit: 'req/s' | 'ms';
+  /** The targeted figure: a ratio (ours ÷ peer, the median of per-round ratios), or `ours` itself. */
+  figure: string;
+}
+
+const shortRows: ShortRow[] = [
+  { what: 'backend, default logging', ours: 'backend_rps', peer: { key: 'backend_raw_rps', name: 'raw node:http' }, unit: 'req/s', figure: 'backend_vs_raw_rps_ratio' },
+  { what: 'backend, request log off', ours: 'backend_rps_nolog', peer: { key: 'backend_raw_rps', name: 'raw node:http' }, unit: 'req/s', figure: 'backend_vs_raw_rps_ratio_nolog' },
+  { what: 'backend, logging, one core each', ours: 'gokit_ours_backend_rps', peer: { key: 'gokit2_backend_rps', name: 'go-kit stringsvc2' }, unit: 'req/s', figure: 'gokit2_backend_rps_ratio' },
+  { what: 'backend, request log off, one core each', ours: 'gokit_ours_backend_rps_nolog', peer: { key: 'gokit1_backend_rps', name: 'go-kit stringsvc1' }, unit: 'req/s', figure: 'gokit1_backend_rps_ratio_nolog' },
+  { what: 'frontend over 3 backends', ours: 'frontend_rps', peer: { key: 'haproxy_rps', name: 'HAProxy' }, unit: 'req/s', figure: 'frontend_vs_haproxy_rps_ratio' },
+  { what: 'frontend over 3 backends', ours: 'frontend_rps', peer: { key: 'nginx_rps', name: 'nginx' }, unit: 'req/s', figure: 'frontend_vs_nginx_rps_ratio' },
+  { what: 'frontend over 3 backends', ours: 'frontend_rps', peer: { key: 'raw_proxy_rps', name: 'bare Node proxy' }, unit: 'req/s', figure: 'frontend_vs_raw_proxy_rps_ratio' },
+  { what: 'p99 added by the hop at 500 req/s', ours: 'hop_added_p99_ms', peer: { key: 'haproxy_hop_added_p99_ms', name: 'HAProxy' }, unit: 'ms', figure: 'hop_added_p99_ms' },
+  { what: 'EndpointSlice write → balancer, p99', ours: 'discovery_propagation_p99_ms', unit: 'ms', figure: 'discovery_propagation_p99_ms' },
+  { what: 'real node: pod Ready/terminating → balancers, p99', ours: 'cluster_discovery_p99_ms', unit: 'ms', figure: 'cluster_discovery_p99_ms' },
+];
+
 /** Servers whose CPU per request the sections measure (`<key>_user_us_per_req`, `<key>_sys_us_per_req`). */
 const cpuRows: Array<[key: string, what: string]> = [
   ['backend_raw', 'raw node:http backend'],
@@ -55,13 +79,25 @@ const cpuRows: Array<[key: string, what: string]> = [
 ];
 
 const results = JSON.parse(readFileSync(`${repoRoot}bench/results/latest.json`, 'utf8')) as Figures;
+const byKey = new Map(rows.map((r) => [r.key, r]));
+
+/** targetCell renders a target with whether `v` meets it (`≥ 0.8 ✅ met`). */
+function targetCell(r: Row | undefined, v: number): string {
+  if (!r?.target) return '';
+  const met = r.target.op === '>=' ? v >= r.target.value : v <= r.target.value;
+  return `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value} ${met ? '✅ met' : '❌ missed'}`;
+}
+
+/** amount renders a figure with its unit, thousands grouped (`29,416 req/s`, `1.148 ms`). */
+function amount(v: number, unit: string): string {
+  return `${unit === 'req/s' ? v.toLocaleString('en-US') : v} ${unit}`;
+}
+
 const lines = ['| figure | key | measured | target |', '| --- | --- | ---: | --- |'];
 for (const r of rows) {
   const v = results[r.key];
   if (v === undefined) continue;
-  const met = r.target ? (r.target.op === '>=' ? v >= r.target.value : v <= r.target.value) : undefined;
-  const target = r.target ? `${r.target.op === '>=' ? '≥' : '≤'} ${r.target.value} ${met ? '✅ met' : '❌ missed'}` : '';
-  lines.push(`| ${r.what} | \`${r.key}\` | ${v} | ${target} |`);
+  lines.push(`| ${r.what} | \`${r.key}\` | ${v} | ${targetCell(r, v)} |`);
 }
 const cpu = cpuRows.filter(([key]) => results[`${key}_user_us_per_req`] !== undefined);
 if (cpu.length > 0) {
@@ -73,12 +109,28 @@ if (cpu.length > 0) {
     lines.push(`| ${what} | ${user} | ${sys} | ${Math.round((user + sys) * 10) / 10} |`);
   }
 }
-const readme = `${repoRoot}README.md`;
-const text = readFileSync(readme, 'utf8');
-const start = '<!-- bench:start -->';
-const end = '<!-- bench:end -->';
-const a = text.indexOf(start);
-const b = text.indexOf(end);
-if (a < 0 || b < a) throw new Error('README.md has no bench:start/bench:end markers');
-writeFileSync(readme, `${text.slice(0, a + start.length)}\n${lines.join('\n')}\n${text.slice(b)}`);
-console.log(`README benchmark tables updated (${rows.filter((r) => results[r.key] !== undefined).length} figures, CPU of ${cpu.length} servers)`);
+
+const short = ['| figure | ours | peer | ours ÷ peer | target |', '| --- | ---: | ---: | ---: | --- |'];
+for (const r of shortRows) {
+  const v = results[r.figure];
+  if (v === undefined) continue;
+  const ours = r.ours !== undefined && results[r.ours] !== undefined ? amount(results[r.ours]!, r.unit) : '';
+  const peer = r.peer && results[r.peer.key] !== undefined ? `${r.peer.name}: ${amount(results[r.peer.key]!, r.unit)}` : '';
+  short.push(`| ${r.what} | ${ours} | ${peer} | ${r.figure === r.ours ? '' : v} | ${targetCell(byKey.get(r.figure), v)} |`);
+}
+
+/** rewrite replaces what lies between the bench markers of `file` (relative to the repository) with `body`. */
+function rewrite(file: string, body: string[]): void {
+  const path = `${repoRoot}${file}`;
+  const text = readFileSync(path, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const a = text.indexOf(start);
+  const b = text.indexOf(end);
+  if (a < 0 || b < a) throw new Error(`${file} has no bench:start/bench:end markers`);
+  writeFileSync(path, `${text.slice(0, a + start.length)}\n${body.join('\n')}\n${text.slice(b)}`);
+}
+
+rewrite('docs/benchmarks.md', lines);
+rewrite('README.md', short);
+console.log(`benchmark tables updated: docs/benchmarks.md (${rows.filter((r) => results[r.key] !== undefined).length} figures, CPU of ${cpu.length} servers), README.md (${short.length - 2} lines)`);

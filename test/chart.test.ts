@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -40,7 +40,12 @@ const nonDefault = {
     podDisruptionBudget: { enabled: true, maxUnavailable: '20%' },
     autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 9, targetCPUUtilizationPercentage: 120 },
   },
-  frontend: { replicaCount: 3, discovery: 'endpoints', podDisruptionBudget: { enabled: false } },
+  frontend: {
+    replicaCount: 3,
+    discovery: 'endpoints',
+    podDisruptionBudget: { enabled: false },
+    resilience: { qps: 2500.5, burst: 1000000, maxAttempts: 2, maxTime: '1.5s', attemptTimeout: '400ms', breakerFailures: 10, breakerReset: '30s', retryBudget: 0 },
+  },
   counter: { enabled: true, replicaCount: 3, rate: 2, burst: 5, extraArgs: ['--metrics-prefix=counter_'], podDisruptionBudget: { enabled: true, maxUnavailable: 2 } },
   networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
   metrics: {
@@ -229,6 +234,40 @@ describe('helm chart: lint and template', { skip }, () => {
       assert.ok(backend.spec.ports.some((p: any) => p.name === 'http'));
       assert.equal(arg(find(objs, 'Deployment', 'stringsvc-backend').spec.template.spec, 'discovery'), undefined);
     }
+  });
+
+  test("the frontend's resilience flags: the seed's defaults, values as set, extraArgs after them", async () => {
+    const flags = ['qps', 'burst', 'max-attempts', 'max-time', 'attempt-timeout', 'breaker-failures', 'breaker-reset', 'retry-budget'];
+    const frontendArgs = async (values: string[]) => find(await render(values), 'Deployment', 'stringsvc-frontend').spec.template.spec;
+    const defaults = await frontendArgs([]);
+    assert.deepEqual(flags.map((f) => arg(defaults, f)), ['100', '100', '3', '250ms', '100ms', '5', '10s', '0.2']);
+    // A values file's whole numbers reach the flags without an exponent (helm holds them as float64).
+    const set = await frontendArgs(['-f', valuesFile('resilience', { frontend: { resilience: nonDefault.frontend.resilience } })]);
+    assert.deepEqual(flags.map((f) => arg(set, f)), ['2500.5', '1000000', '2', '1.5s', '400ms', '10', '30s', '0']);
+    const cli = await frontendArgs(['--set', 'frontend.resilience.qps=0.5', '--set', 'frontend.extraArgs={--qps=100000}']);
+    const args: string[] = cli.containers[0].args;
+    assert.ok(args.indexOf('--qps=0.5') < args.indexOf('--qps=100000'), 'extraArgs come later, so they win');
+    // The backends are not proxies: none of these flags.
+    const backend = find(await render([]), 'Deployment', 'stringsvc-backend').spec.template.spec;
+    assert.deepEqual(flags.map((f) => arg(backend, f)), flags.map(() => undefined));
+  });
+
+  test('the install notes say what the per-backend limit means for total throughput', async () => {
+    // helm template does not render NOTES.txt: render a copy of the chart with the notes as a value.
+    const copy = join(work, 'notes-chart');
+    rmSync(copy, { recursive: true, force: true });
+    cpSync(chart, copy, { recursive: true });
+    rmSync(join(copy, 'templates', 'tests'), { recursive: true, force: true });
+    const notes = readFileSync(join(copy, 'templates', 'NOTES.txt'), 'utf8');
+    rmSync(join(copy, 'templates', 'NOTES.txt'));
+    writeFileSync(join(copy, 'templates', 'notes.yaml'), `{{- define "notes" }}${notes}{{ end }}\nnotes: {{ include "notes" . | toJson }}\n`);
+    const rendered = async (values: string[]) => {
+      const { stdout } = await helm(['template', 'stringsvc', copy, '--show-only', 'templates/notes.yaml', ...values]);
+      return (parseAllDocuments(stdout)[0]!.toJS() as { notes: string }).notes;
+    };
+    assert.match(await rendered([]), /Each frontend sends each backend at most 100 calls\/s after a burst of 100 .*\n.* so one frontend proxies at most 100 × backends calls\/s \(300 with 3 backends\) and answers 429 beyond that\.\nRaise frontend\.resilience\.qps and \.burst before a load test\./);
+    assert.match(await rendered(['--set', 'frontend.resilience.qps=1000', '--set', 'backend.replicaCount=5']), /at most 1000 × backends calls\/s \(5000 with 5 backends\)/);
+    assert.match(await rendered(['--set', 'backend.autoscaling.enabled=true', '--set', 'backend.resources.requests.cpu=100m']), /at most 100 × backends calls\/s and answers 429/);
   });
 
   test('probes on /healthz and /readyz of the named port', async () => {
@@ -476,6 +515,15 @@ describe('helm chart: lint and template', { skip }, () => {
       [['--set', 'backend.autoscaling.minReplicas=0'], /\/backend\/autoscaling\/minReplicas.*minimum/],
       [['--set', 'frontend.autoscaling.enabled=yes'], /\/frontend\/autoscaling\/enabled.*want boolean/],
       [['--set', 'frontend.autoscaling.targetCPUUtilizationPercentage=0'], /\/frontend\/autoscaling\/targetCPUUtilizationPercentage.*minimum/],
+      [['--set', 'frontend.resilience.qps=0'], /\/frontend\/resilience\/qps/],
+      [['--set', 'frontend.resilience.qps=fast'], /\/frontend\/resilience\/qps.*does not match pattern/],
+      [['--set', 'frontend.resilience.burst=0'], /\/frontend\/resilience\/burst.*minimum/],
+      [['--set', 'frontend.resilience.maxAttempts=1.5'], /\/frontend\/resilience\/maxAttempts.*want integer/],
+      [['--set', 'frontend.resilience.maxTime=250'], /\/frontend\/resilience\/maxTime.*want string/],
+      [['--set', 'frontend.resilience.attemptTimeout=1d'], /\/frontend\/resilience\/attemptTimeout.*does not match pattern/],
+      [['--set', 'frontend.resilience.breakerReset=soon'], /\/frontend\/resilience\/breakerReset.*does not match pattern/],
+      [['--set', 'frontend.resilience.retryBudget=-1'], /\/frontend\/resilience\/retryBudget/],
+      [['--set', 'frontend.resilience.retries=2'], /\/frontend\/resilience.*additional properties 'retries' not allowed/],
     ];
     for (const [args, msg] of cases) {
       const err = await helmFails(['template', 'stringsvc', chart, ...args]);

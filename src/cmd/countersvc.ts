@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './require-node.ts';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseFlags, positiveNumber, UsageError } from '../kit/cli.ts';
 import { chain, type Middleware } from '../kit/endpoint.ts';

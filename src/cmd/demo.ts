@@ -1,12 +1,17 @@
 #!/usr/bin/env node
+import './require-node.ts';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { prettyLines } from './pretty.ts';
 
 // The seed's stringsvc3 session: three backends and a frontend proxying to them.
 const backends = [':8001', ':8002', ':8003'];
 const frontend = { listen: ':8080', proxy: 'localhost:8001,localhost:8002,localhost:8003' };
 const cli = fileURLToPath(new URL('./stringsvc.js', import.meta.url));
+
+// On a terminal the lines are pretty-printed (pino-pretty); piped, they stay JSON.
+const format = (await prettyLines(process.stdout)) ?? ((line: string) => line);
 
 const children: ChildProcess[] = [];
 let stopping = false;
@@ -19,7 +24,7 @@ function start(args: string[], label: string): Promise<void> {
   children.push(child);
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
-      process.stdout.write(`${label} | ${line}\n`);
+      process.stdout.write(`${label} | ${format(line)}\n`);
       if (line.includes('"msg":"HTTP"')) resolve();
     });
     createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`${label} | ${line}\n`));

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import './require-node.ts';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseFlags } from '../kit/cli.ts';
 import { newLogger } from '../kit/log.ts';

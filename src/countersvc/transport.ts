@@ -9,6 +9,7 @@ import { defaultErrorEncoder, encodeJSON, serve, writeHead } from '../kit/transp
 import { withPath } from './context.ts';
 import type { AddRequest, AddResponse } from './endpoints.ts';
 import type { Expvar } from './expvar.ts';
+import { openapi } from './openapi.ts';
 import { isOutOfRangeError, isStoreUnavailableError } from './store.ts';
 
 /**
@@ -47,7 +48,7 @@ function pathExtractor(handler: Handler): Handler {
   };
 }
 
-/** makeRoutes exposes `POST /add` and Go's `GET /debug/vars`. */
+/** makeRoutes exposes `POST /add`, Go's `GET /debug/vars` and the OpenAPI document. */
 export function makeRoutes(add: Endpoint<AddRequest, AddResponse>, vars: Expvar): Route[] {
   return [
     { method: 'POST', path: '/add', handler: pathExtractor(serve(add, { decode: decodeAddRequest, encode: encodeJSON, errorEncoder })) },
@@ -60,5 +61,15 @@ export function makeRoutes(add: Endpoint<AddRequest, AddResponse>, vars: Expvar)
         res.end(text);
       },
     },
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      handler: (_req, res) => {
+        writeHead(res, 200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(doc) });
+        res.end(doc);
+      },
+    },
   ];
 }
+
+const doc = JSON.stringify(openapi);

@@ -8,7 +8,7 @@ export const openapi = {
     title: 'stringsvc',
     version: '0.1.0',
     description:
-      'The go-kit stringsvc tutorial service. Bodies are JSON whatever the Content-Type; GET with a body is accepted as POST is. Business errors answer 200 with `err` set.',
+      'The go-kit stringsvc tutorial service. Request bodies are JSON (`application/json`); the service is lenient and reads the body as JSON whatever the Content-Type says (`curl -d` sends a form type), but clients should send `application/json`. GET with a body is accepted as POST is (go-kit\'s proxying client sends GET). Business errors answer 200 with `err` set.',
   },
   paths: {
     '/uppercase': {
@@ -61,14 +61,14 @@ function op(operationId: string, summary: string, response: string) {
     summary,
     requestBody: {
       required: true,
-      content: { '*/*': { schema: { $ref: '#/components/schemas/StringRequest' } } },
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/StringRequest' } } },
     },
     responses: {
       '200': {
         description: 'Answered (check `err` for a business error).',
         content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } },
       },
-      '400': error('Malformed JSON, or `s` missing or not a string.'),
+      '400': error('Malformed JSON, an empty or non-object body, or `s` missing or not a string.'),
       '413': error('Body over the size limit.'),
       '429': error('Every upstream instance was rate limited (frontend only).'),
       '502': error('Bad upstream response (frontend only).'),

@@ -166,6 +166,30 @@ Arguments shared by both tiers: the image's entrypoint is `node`, the first argu
 {{- end }}
 
 {{/*
+The frontend's resilience flags (frontend.resilience), before extraArgs so that those win.
+*/}}
+{{- define "stringsvc.frontend.resilienceArgs" -}}
+{{- with .Values.frontend.resilience -}}
+- --qps={{ include "stringsvc.flagNumber" .qps }}
+- --burst={{ include "stringsvc.flagNumber" .burst }}
+- --max-attempts={{ include "stringsvc.flagNumber" .maxAttempts }}
+- --max-time={{ .maxTime }}
+- --attempt-timeout={{ .attemptTimeout }}
+- --breaker-failures={{ include "stringsvc.flagNumber" .breakerFailures }}
+- --breaker-reset={{ .breakerReset }}
+- --retry-budget={{ include "stringsvc.flagNumber" .retryBudget }}
+{{- end }}
+{{- end }}
+
+{{/*
+A number as a flag reads it: helm holds a values file's numbers as float64, whose whole values would
+print with an exponent (1e+06); those print as integers, anything else as given.
+*/}}
+{{- define "stringsvc.flagNumber" -}}
+{{- if and (kindIs "float64" .) (eq . (floor .)) }}{{ int64 . }}{{ else }}{{ . }}{{ end }}
+{{- end }}
+
+{{/*
 Server flags every program in the image takes (stringsvc and countersvc): listen address, logging, shutdown.
 */}}
 {{- define "stringsvc.serverArgs" -}}
