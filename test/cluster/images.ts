@@ -37,6 +37,8 @@ export async function sh(cmd: string, args: string[], opts: { env?: NodeJS.Proce
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.on('error', rej);
+    // A command that exits without reading its input must not fail us with EPIPE.
+    child.stdin.on('error', () => undefined);
     child.on('close', (code) => (code === 0 ? res(out) : rej(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${(err || out).slice(-4000)}`))));
     child.stdin.end(opts.input ?? '');
   });

@@ -45,11 +45,14 @@ export function isReady(p: V1Pod): boolean {
   return !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && !!p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-/** Waits until `count` pods match and all are Running and Ready. */
-export async function waitPodsReady(cluster: Cluster, namespace: string, labelSelector: string, count: number, timeoutMs = 120_000): Promise<V1Pod[]> {
+/**
+ * Waits until `count` pods match and all are Running and Ready; with `gone`, terminating pods
+ * must have disappeared too (not merely be left out).
+ */
+export async function waitPodsReady(cluster: Cluster, namespace: string, labelSelector: string, count: number, timeoutMs = 120_000, opts: { gone?: boolean } = {}): Promise<V1Pod[]> {
   let last: V1Pod[] = [];
   await waitFor(`${count} ready pods (${labelSelector})`, async () => {
-    last = (await pods(cluster, namespace, labelSelector)).filter((p) => !p.metadata?.deletionTimestamp);
+    last = (await pods(cluster, namespace, labelSelector)).filter((p) => opts.gone || !p.metadata?.deletionTimestamp);
     return last.length === count && last.every(isReady);
   }, timeoutMs, () => last.map((p) => `${p.metadata?.name} ${p.status?.phase}`).join('\n'));
   return last;
@@ -82,10 +85,10 @@ export function summary(r: LoadResult): string {
 
 /** A steady paced load: `rate` requests per second over `connections` keep-alive sockets, until stop(). */
 export interface Load {
-  /** Stops sending, waits for answers in flight, and returns the results (and starts a fresh tally). */
+  /** Stops sending, waits for answers in flight, and returns the results. */
   stop(): Promise<LoadResult>;
-  /** Takes the tally so far and starts a fresh one, without stopping. */
-  take(): LoadResult;
+  /** Starts a fresh tally without stopping, and returns the old one once its requests have all been answered. */
+  take(): Promise<LoadResult>;
 }
 
 /**
@@ -94,8 +97,9 @@ export interface Load {
  */
 export function startLoad(host: string, port: number, opts: { rate: number; connections: number; maxSeconds: number }): Load {
   const agent = new Agent({ keepAlive: true, maxSockets: opts.connections });
-  let tally: LoadResult = { sent: 0, ok: 0, failures: {}, latenciesMs: [] };
-  const inFlight = new Set<Promise<void>>();
+  type Tally = LoadResult & { inFlight: Set<Promise<void>> };
+  const fresh = (): Tally => ({ sent: 0, ok: 0, failures: {}, latenciesMs: [], inFlight: new Set() });
+  let tally = fresh();
   const body = '{"s":"hello, world"}';
   const one = (): Promise<void> => {
     const t = tally;
@@ -129,24 +133,25 @@ export function startLoad(host: string, port: number, opts: { rate: number; conn
     const due = Math.floor(((Date.now() - started) / 1000) * opts.rate) - sentTotal;
     for (let i = 0; i < due; i++) {
       sentTotal++;
-      const p = one().finally(() => inFlight.delete(p));
-      inFlight.add(p);
+      const t = tally;
+      const p = one().finally(() => t.inFlight.delete(p));
+      t.inFlight.add(p);
     }
     if (Date.now() - started > opts.maxSeconds * 1000) clearInterval(timer);
   }, 5);
-  const take = (): LoadResult => {
-    const t = tally;
-    tally = { sent: 0, ok: 0, failures: {}, latenciesMs: [] };
+  const take = async (): Promise<LoadResult> => {
+    const old = tally;
+    tally = fresh();
+    await Promise.all([...old.inFlight]);
+    const { inFlight: _, ...t } = old;
     return t;
   };
   return {
     take,
     async stop() {
       clearInterval(timer);
-      const t = tally;
-      await Promise.all([...inFlight]);
+      const t = await take();
       agent.destroy();
-      if (tally === t) take();
       return t;
     },
   };

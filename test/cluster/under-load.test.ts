@@ -38,7 +38,7 @@ describe('a real node under load and churn', { skip, timeout: 25 * 60_000 }, () 
     load = startLoad(svc.spec?.clusterIP ?? '', 80, { rate, connections: 4, maxSeconds: 15 * 60 });
     // Warm the connections and pools before the first measured scenario.
     await new Promise((r) => setTimeout(r, 3000));
-    load.take();
+    await load.take();
   });
 
   after(async () => {
@@ -49,13 +49,13 @@ describe('a real node under load and churn', { skip, timeout: 25 * 60_000 }, () 
   const scenario = (name: string, act: (c: Cluster) => Promise<void>) =>
     test(name, async (t) => {
       const c = cluster!;
-      load!.take();
+      await load!.take();
       await act(c);
-      // Old pods must be gone (their drain over), then a little more load.
-      await waitPodsReady(c, ns, backendSelector, 3, 180_000);
-      await waitPodsReady(c, ns, frontendSelector, 2, 180_000);
+      // Old pods must be gone, their preStop sleep and drain over, then a little more load.
+      await waitPodsReady(c, ns, backendSelector, 3, 180_000, { gone: true });
+      await waitPodsReady(c, ns, frontendSelector, 2, 180_000, { gone: true });
       await new Promise((r) => setTimeout(r, 2000));
-      const r = (results[name] = load!.take());
+      const r = (results[name] = await load!.take());
       t.diagnostic(summary(r));
       assert.ok(r.sent >= 2 * rate, `a steady load ran (${r.sent} requests)`);
       assert.deepEqual(r.failures, {}, 'no client-visible error');
