@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { freeInstance } from '../src/kit/testing/loopback.ts';
+import { freeInstance } from './support/loopback.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { eventually, metricValue, scrape } from './support/metrics.ts';
 

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { background, type Context } from '../context.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { RateLimitedError } from '../ratelimit/limiter.ts';
-import { json, startLoopback } from '../testing/loopback.ts';
+import { json, startLoopback } from '../../../test/support/loopback.ts';
 import { httpClient, isUpstreamError } from '../transport/http/client.ts';
 import { circuitBreaker, isBrokenCircuitError, type BreakerState } from './breaker.ts';
 import { opossumBreaker } from './opossum.ts';

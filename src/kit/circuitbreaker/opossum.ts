@@ -57,10 +57,9 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
     resetTimeout: options.resetTimeoutMs ?? 10_000,
     errorThresholdPercentage: 100,
     volumeThreshold: 0,
-    // opossum keeps every call's latency for its rolling window and, each second and on every
-    // failure, concatenates and sorts them all for percentiles: at thousands of calls a second
-    // that is a CPU stall, a pile of medium-lived garbage (long scavenges), and worst during an
-    // outage. We read none of it (our metrics are prom-client's), so it is off.
+    // opossum keeps every call's latency for its rolling window and sorts them all for
+    // percentiles, each second and on every failure; we read none of it (our metrics are
+    // prom-client's), so it is off.
     rollingPercentilesEnabled: false,
     enableSnapshots: false,
   });

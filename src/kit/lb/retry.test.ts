@@ -4,7 +4,7 @@ import { background, type Context } from '../context.ts';
 import { Endpointer } from '../sd/endpointer.ts';
 import { resilientFactory } from '../sd/factory.ts';
 import { FixedInstancer } from '../sd/instancer.ts';
-import { json, startLoopback, type Loopback, type LoopbackHandler } from '../testing/loopback.ts';
+import { json, startLoopback, type Loopback, type LoopbackHandler } from '../../../test/support/loopback.ts';
 import { httpClient, isUpstreamError } from '../transport/http/client.ts';
 import { isRateLimitedError } from '../ratelimit/limiter.ts';
 import { isNoEndpointsError, isNoHealthyEndpointsError } from './balancer.ts';

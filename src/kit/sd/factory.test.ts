@@ -4,7 +4,7 @@ import { background } from '../context.ts';
 import { isBrokenCircuitError } from '../circuitbreaker/breaker.ts';
 import { roundRobin } from '../lb/round-robin.ts';
 import { isRateLimitedError } from '../ratelimit/limiter.ts';
-import { json, startLoopback } from '../testing/loopback.ts';
+import { json, startLoopback } from '../../../test/support/loopback.ts';
 import { httpClient, isUpstreamError } from '../transport/http/client.ts';
 import { Endpointer } from './endpointer.ts';
 import { resilientFactory } from './factory.ts';

@@ -36,8 +36,7 @@ export function accessLogger(logger: PinoLogger, format: AccessLogFormat): Acces
 /**
  * leanAccessLog writes one line per request when its response closes — for answers with a
  * status of at least `fromStatus`, and always for aborted ones — from the root logger with the
- * id as a field. pino-http builds two child loggers and three listeners per request, which
- * cost more CPU (and young-generation garbage) than serving a small request does.
+ * id as a field, rather than pino-http's two child loggers and three listeners per request.
  */
 function leanAccessLog(logger: PinoLogger, fromStatus: number): AccessLogger {
   return (req, res) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterFunc, nopLogger, withDeadline, type Context } from '../../context.ts';
-import { startLoopback } from '../../testing/loopback.ts';
+import { startLoopback } from '../../../../test/support/loopback.ts';
 import { httpClient } from './client.ts';
 import { requestContext } from './context.ts';
 import type { ServerReply, ServerRequest } from './handler.ts';

@@ -4,8 +4,8 @@ import { HttpError } from './errors.ts';
 /**
  * rawBody buffers the request body into `req.body` as bytes, refusing more than `limitBytes`
  * with 413 — up front from Content-Length when given, else as soon as the stream passes it.
- * It replaces `express.raw`, whose content-type sniffing and generic stream plumbing cost a
- * tenth of a small request's CPU time; we need neither, as we parse JSON whatever the type.
+ * It replaces `express.raw`, whose content-type sniffing and generic stream plumbing we do not
+ * need: we parse JSON whatever the type.
  */
 export function rawBody(limitBytes: number): Handler {
   return (req, _res, next) => {

@@ -17,8 +17,7 @@ export interface RouteTableOptions {
 
 /**
  * routeTable serves exact method-and-path matches without express's per-request work (its
- * router walk, and re-prototyping req and res, which alone costs a small request a fifth of
- * its CPU). Anything else — HEAD, trailing slashes, unknown paths, 405s — goes to `fallback`,
+ * router walk, and re-prototyping req and res). Anything else — HEAD, trailing slashes, unknown paths, 405s — goes to `fallback`,
  * which has the same routes, so the table changes speed, never answers.
  */
 export function routeTable(options: RouteTableOptions): RequestListener {

@@ -9,7 +9,7 @@ import { listen } from './listen.ts';
 import { jsonObjectBody, stringField } from './json-body.ts';
 import { goJSON, serve } from './server.ts';
 import { isHttpError } from './errors.ts';
-import { rawExchange } from '../../testing/raw-http.ts';
+import { rawExchange } from '../../../../test/support/raw-http.ts';
 
 /** echoServer serves one endpoint that answers the decoded `s`, behind the shared app. */
 async function echoServer(bodyLimitBytes: number): Promise<{ server: Server; port: number }> {
