@@ -4,8 +4,9 @@ import { parseFlags } from '../kit/cli.ts';
 import { newLogger } from '../kit/log.ts';
 import { Readiness } from '../kit/health.ts';
 import { isAccessDeniedError } from '../kit/sd/kubernetes/access-denied.ts';
-import { runHttpServer, runMain, serverFlags, serverSettings } from '../kit/server-flags.ts';
-import { buildService } from '../stringsvc/build.ts';
+import { runHttpServer, runMain } from '../kit/run-server.ts';
+import { serverFlags, serverSettings } from '../kit/server-flags.ts';
+import { composeService } from '../stringsvc/compose-service.ts';
 import { makeEndpoints } from '../stringsvc/endpoints.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
       ? // Loaded only here: the Kubernetes client is most of an idle process's memory.
         await (await import('../stringsvc/discovery.ts')).startDiscovery({ config: { ...disc, mode: disc.mode }, logger, registry, readiness })
       : undefined;
-  const built = buildService({
+  const built = composeService({
     proxy,
     registry,
     logger,

@@ -5,7 +5,7 @@ import { background, nopLogger, type Logger } from '../kit/context.ts';
 import { chain } from '../kit/endpoint.ts';
 import { erroringLimiter, isRateLimitedError } from '../kit/ratelimit/limiter.ts';
 import { tokenBucket } from '../kit/ratelimit/token-bucket.ts';
-import { withPath } from './context.ts';
+import { withPath } from './path-context.ts';
 import { makeAddEndpoint } from './endpoints.ts';
 import { Expvar } from './expvar.ts';
 import { instrumentingMiddleware } from './instrumenting.ts';

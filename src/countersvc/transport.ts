@@ -6,7 +6,7 @@ import type { Route } from '../kit/transport/http/app.ts';
 import { HttpError } from '../kit/transport/http/errors.ts';
 import { jsonObjectBody } from '../kit/transport/http/json-body.ts';
 import { defaultErrorEncoder, encodeJSON, serve, writeHead } from '../kit/transport/http/server.ts';
-import { withPath } from './context.ts';
+import { withPath } from './path-context.ts';
 import type { AddRequest, AddResponse } from './endpoints.ts';
 import type { Expvar } from './expvar.ts';
 import { isOutOfRangeError, isStoreUnavailableError } from './store.ts';

@@ -9,7 +9,7 @@ import { accessDenied, checkAccess, whoAmI } from '../kit/sd/kubernetes/rbac.ts'
 import { endpointsClient, endpointSliceClient, endpointSlicesRef, endpointsRef } from '../kit/sd/kubernetes/resources.ts';
 import type { DiscoveryConfig } from './discovery-flags.ts';
 import { discoveryMetrics } from './discovery-metrics.ts';
-import type { BuildOptions } from './build.ts';
+import type { ComposeOptions } from './compose-service.ts';
 
 /** firstSyncReason is what `/readyz` reports until discovery has listed the Service once. */
 export const firstSyncReason = 'waiting for first discovery sync';
@@ -27,8 +27,8 @@ export interface DiscoveryOptions {
 /** Discovery is a started Kubernetes instancer and how to stop it. */
 export interface Discovery {
   instancer: KubernetesInstancer;
-  /** discovered is buildService's `discovered` option for this instancer. */
-  discovered: NonNullable<BuildOptions['discovered']>;
+  /** discovered is composeService's `discovered` option for this instancer. */
+  discovered: NonNullable<ComposeOptions['discovered']>;
   stop(): Promise<void>;
 }
 

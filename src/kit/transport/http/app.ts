@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import type { Readiness } from '../../health.ts';
 import { HttpError } from './errors.ts';
 import { rawBody } from './raw-body.ts';
-import { requestContext } from './context.ts';
+import { requestContext } from './request-context.ts';
 import { accessLogger, type AccessLogFormat } from './access-log.ts';
 import { defaultErrorEncoder, encodeJSON, writeHead } from './server.ts';
 import type { Handler, ServerReply, ServerRequest } from './handler.ts';

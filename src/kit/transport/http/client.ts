@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import type { Endpoint } from '../../endpoint.ts';
 import { callerCancelled, deadlineExceeded } from '../../cancellation.ts';
 import { remainingMs, type Context } from '../../context.ts';
-import { AnswerTooLargeError, CallTimeoutError, collect, type Answer } from './collect.ts';
+import { AnswerTooLargeError, CallTimeoutError, exchange, type Answer } from './exchange.ts';
 
 /**
  * UpstreamErrorKind says what went wrong with one call:
@@ -81,7 +81,7 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
   const endpoint: Endpoint<Req, Res> = async (ctx, request) => {
     let answer: Answer;
     try {
-      answer = await collect(
+      answer = await exchange(
         pool,
         { path, method, headers: headersFor(ctx), body: JSON.stringify(encode(request)) },
         { timeoutMs: Math.min(timeoutMs, remainingMs(ctx)), ctx, maxBytes: maxResponseBytes },

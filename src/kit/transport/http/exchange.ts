@@ -17,8 +17,8 @@ export class CallTimeoutError extends Error {
   override readonly name = 'CallTimeoutError';
 }
 
-/** CollectOptions bound one call. */
-export interface CollectOptions {
+/** ExchangeOptions bound one call. */
+export interface ExchangeOptions {
   /** timeoutMs bounds the whole call, queueing for a connection included. */
   timeoutMs: number;
   /** ctx is the caller's: when it is done (see afterFunc), the call ends with its reason. */
@@ -28,15 +28,15 @@ export interface CollectOptions {
 }
 
 /**
- * collect sends one request through an undici dispatcher and gathers the whole answer. It uses
+ * exchange sends one request through an undici dispatcher and gathers the whole answer. It uses
  * the low-level handler API with one timer and one wait on the caller's context: undici's
  * `request()` adds a body stream, and an AbortController per call, which on a proxy's hot path
  * cost more than the HTTP exchange itself. A call still queued for a connection when it is
  * cancelled is refused at once and aborted when it would have started.
  */
-export function collect(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, options: CollectOptions): Promise<Answer> {
+export function exchange(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, options: ExchangeOptions): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
-    const handler = new Collector(resolve, reject, options);
+    const handler = new ExchangeHandler(resolve, reject, options);
     if (handler.settled) return; // the context was done already
     if (options.timeoutMs <= 0) return handler.cancel(new CallTimeoutError('no time left for the call'));
     try {
@@ -47,8 +47,8 @@ export function collect(dispatcher: Dispatcher, request: Dispatcher.DispatchOpti
   });
 }
 
-/** Collector is the handler of one call: it gathers the body and settles the promise once. */
-class Collector implements Dispatcher.DispatchHandler {
+/** ExchangeHandler is the handler of one call: it gathers the body and settles the promise once. */
+class ExchangeHandler implements Dispatcher.DispatchHandler {
   readonly #resolve: (answer: Answer) => void;
   readonly #reject: (err: unknown) => void;
   readonly #maxBytes: number;
@@ -61,7 +61,7 @@ class Collector implements Dispatcher.DispatchHandler {
   #chunks: Buffer[] = [];
   #bytes = 0;
 
-  constructor(resolve: (answer: Answer) => void, reject: (err: unknown) => void, options: CollectOptions) {
+  constructor(resolve: (answer: Answer) => void, reject: (err: unknown) => void, options: ExchangeOptions) {
     this.#resolve = resolve;
     this.#reject = reject;
     this.#maxBytes = options.maxBytes;

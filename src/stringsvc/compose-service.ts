@@ -11,8 +11,8 @@ import type { UpstreamFailure } from './transport.ts';
 import { upstreamFailure } from './upstream-status.ts';
 import { upstreamMetrics } from './upstream-metrics.ts';
 
-/** BuildOptions is what the process hands over after reading its flags. */
-export interface BuildOptions {
+/** ComposeOptions is what the process hands over after reading its flags. */
+export interface ComposeOptions {
   proxy: ProxyConfig;
   registry: Registry;
   logger: Logger;
@@ -25,8 +25,8 @@ export interface BuildOptions {
   discovered?: { instancer: Instancer; describe: Record<string, unknown>; invalidateOnErrorMs?: number };
 }
 
-/** Built is the service onion plus what the transport and shutdown need from it. */
-export interface Built {
+/** Composed is the service onion plus what the transport and shutdown need from it. */
+export interface Composed {
   svc: StringService;
   /** classify maps infrastructure errors to a status (the backend never has any). */
   classify: (err: unknown) => UpstreamFailure | undefined;
@@ -35,11 +35,11 @@ export interface Built {
 }
 
 /**
- * buildService assembles stringsvc3's onion, innermost first: the service, the proxying
+ * composeService assembles stringsvc3's onion, innermost first: the service, the proxying
  * middleware when `--proxy` names instances, then logging and instrumenting — so the
  * frontend's log lines and metrics cover the remote call, as in the seed.
  */
-export function buildService(options: BuildOptions): Built {
+export function composeService(options: ComposeOptions): Composed {
   const { proxy, registry, logger } = options;
   let svc = newStringService();
   let close = () => {};

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { afterFunc, nopLogger, withDeadline, type Context } from '../../context.ts';
 import { startLoopback } from '../../../../test/support/loopback.ts';
 import { httpClient } from './client.ts';
-import { requestContext } from './context.ts';
+import { requestContext } from './request-context.ts';
 import type { ServerReply, ServerRequest } from './handler.ts';
 
 /** serveWith runs a real server that hands each request's Context, with a `timeoutMs` deadline, to `onRequest`. */
