@@ -1,6 +1,6 @@
 import type { Endpoint } from '../kit/endpoint.ts';
 import type { BreakerState } from '../kit/circuitbreaker/breaker.ts';
-import { callerCancelled } from '../kit/cancellation.ts';
+import { cancelled } from '../kit/context.ts';
 import { retry } from '../kit/lb/retry.ts';
 import { retryBudget } from '../kit/lb/retry-budget.ts';
 import { roundRobin } from '../kit/lb/round-robin.ts';
@@ -120,7 +120,7 @@ function observed<Req, Res>(instance: Instance, next: Endpoint<Req, Res>, observ
     try {
       return await next(ctx, request);
     } catch (err) {
-      outcome = isUpstreamError(err) ? err.kind : callerCancelled(ctx) ? 'cancelled' : 'unreachable';
+      outcome = isUpstreamError(err) ? err.kind : cancelled(ctx) ? 'cancelled' : 'unreachable';
       throw err;
     } finally {
       report(instance, outcome, (performance.now() - begin) / 1000);

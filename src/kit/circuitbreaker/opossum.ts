@@ -1,6 +1,5 @@
 import CircuitBreaker from 'opossum';
-import { callerCancelled } from '../cancellation.ts';
-import type { Context } from '../context.ts';
+import { cancelled, type Context } from '../context.ts';
 import { isRateLimitedError } from '../ratelimit/limiter.ts';
 import { BrokenCircuitError, type Breaker, type BreakerState } from './breaker.ts';
 
@@ -21,7 +20,7 @@ export interface OpossumBreakerOptions {
 
 /** defaultIsFailure counts every thrown error but refusals by our limiter and caller cancellations. */
 export function defaultIsFailure(err: unknown, ctx: Context): boolean {
-  return !isRateLimitedError(err) && !callerCancelled(ctx);
+  return !isRateLimitedError(err) && !cancelled(ctx);
 }
 
 /**

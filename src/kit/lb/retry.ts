@@ -1,5 +1,4 @@
-import { callerCancelled, deadlineExceeded } from '../cancellation.ts';
-import { withDeadline, type Context } from '../context.ts';
+import { cancelled, expired, withDeadline, type Context } from '../context.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { isNoEndpointsError, isNoHealthyEndpointsError, type Balancer } from './balancer.ts';
 import type { RetryBudget } from './retry-budget.ts';
@@ -87,7 +86,7 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
       let budgetExhausted = false;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (attempt > 1) {
-          if (deadlineExceeded(ctx)) break;
+          if (expired(ctx)) break;
           if (options.budget && !options.budget.tryRetry()) {
             budgetExhausted = true;
             break;
@@ -100,7 +99,7 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
           instance = picked.instance;
           return await picked.endpoint(ctx, request);
         } catch (error) {
-          if (callerCancelled(parent)) throw error;
+          if (cancelled(parent)) throw error;
           (attempts ??= []).push({ attempt, instance, error });
           if (instance !== undefined) (tried ??= []).push(instance);
           // An empty or all-open set will not change within one request's deadline.
@@ -108,7 +107,7 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
           if (ctx.signal.aborted) break;
         }
       }
-      throw new RetryError(attempts ?? [], { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
+      throw new RetryError(attempts ?? [], { deadlineExceeded: expired(ctx), budgetExhausted });
     }
 
     return (parent, request) => attemptAll(withDeadline(parent, maxTimeMs), parent, request);

@@ -1,7 +1,6 @@
 import { Pool } from 'undici';
 import type { Endpoint } from '../../endpoint.ts';
-import { callerCancelled, deadlineExceeded } from '../../cancellation.ts';
-import { remainingMs, type Context } from '../../context.ts';
+import { cancelled, expired, remainingMs, type Context } from '../../context.ts';
 import { AnswerTooLargeError, CallTimeoutError, exchange, type Answer } from './exchange.ts';
 
 /**
@@ -84,7 +83,7 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
       answer = await exchange(
         pool,
         { path, method, headers: headersFor(ctx), body: JSON.stringify(encode(request)) },
-        { timeoutMs: Math.min(timeoutMs, remainingMs(ctx)), ctx, maxBytes: maxResponseBytes },
+        { timeoutMs: Math.min(timeoutMs, remainingMs(ctx)), signal: ctx.signal, maxBytes: maxResponseBytes },
       );
     } catch (err) {
       throw failure(ctx, instance, err);
@@ -120,8 +119,8 @@ function headersFor(ctx: Context): Record<string, string> {
 }
 
 function failure(ctx: Context, instance: string, err: unknown): unknown {
-  if (callerCancelled(ctx)) return ctx.signal.reason;
-  if (err instanceof CallTimeoutError || deadlineExceeded(ctx) || ctx.signal.aborted) {
+  if (cancelled(ctx)) return ctx.signal.reason;
+  if (err instanceof CallTimeoutError || expired(ctx)) {
     return new UpstreamError('timeout', instance, 'timed out', { cause: err });
   }
   if (err instanceof AnswerTooLargeError) return new UpstreamError('bad_response', instance, err.message, { cause: err });

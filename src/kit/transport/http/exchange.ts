@@ -1,5 +1,4 @@
 import type { Dispatcher } from 'undici';
-import { afterFunc, noop, type Context } from '../../context.ts';
 
 /** Answer is one whole upstream response: its status and its body bytes. */
 export interface Answer {
@@ -21,23 +20,23 @@ export class CallTimeoutError extends Error {
 export interface ExchangeOptions {
   /** timeoutMs bounds the whole call, queueing for a connection included. */
   timeoutMs: number;
-  /** ctx is the caller's: when it is done (see afterFunc), the call ends with its reason. */
-  ctx: Context;
+  /** signal is the caller's: when it aborts, the call ends with its reason. */
+  signal: AbortSignal;
   /** maxBytes caps the body kept in memory; a larger answer fails with AnswerTooLargeError. */
   maxBytes: number;
 }
 
 /**
  * exchange sends one request through an undici dispatcher and gathers the whole answer. It uses
- * the low-level handler API with one timer and one wait on the caller's context: undici's
- * `request()` adds a body stream, and an AbortController per call, which on a proxy's hot path
- * cost more than the HTTP exchange itself. A call still queued for a connection when it is
+ * the low-level handler API with one timer and one listener on the caller's signal: undici's
+ * `request()` adds a body stream and an AbortController per call, which a proxy's hot path does
+ * not need. A call still queued for a connection when it is
  * cancelled is refused at once and aborted when it would have started.
  */
 export function exchange(dispatcher: Dispatcher, request: Dispatcher.DispatchOptions, options: ExchangeOptions): Promise<Answer> {
   return new Promise<Answer>((resolve, reject) => {
     const handler = new ExchangeHandler(resolve, reject, options);
-    if (handler.settled) return; // the context was done already
+    if (handler.settled) return; // the signal had aborted already
     if (options.timeoutMs <= 0) return handler.cancel(new CallTimeoutError('no time left for the call'));
     try {
       dispatcher.dispatch(request, handler);
@@ -53,7 +52,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
   readonly #reject: (err: unknown) => void;
   readonly #maxBytes: number;
   readonly #timer: NodeJS.Timeout;
-  #stopWaiting: () => void = noop;
+  #stopWaiting: (() => void) | undefined;
   #controller: Dispatcher.DispatchController | undefined;
   #cancelled: unknown;
   #settled = false;
@@ -66,10 +65,15 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     this.#reject = reject;
     this.#maxBytes = options.maxBytes;
     this.#timer = setTimeout(() => this.cancel(new CallTimeoutError(`no answer within ${options.timeoutMs} ms`)), options.timeoutMs);
-    // Last: a context that is done already cancels the call right here.
-    const stop = afterFunc(options.ctx, (reason) => this.cancel(reason));
-    if (this.#settled) stop();
-    else this.#stopWaiting = stop;
+    // Last: a signal that has aborted already cancels the call right here.
+    const signal = options.signal;
+    if (signal.aborted) {
+      this.cancel(signal.reason);
+    } else {
+      const onAbort = () => this.cancel(signal.reason);
+      signal.addEventListener('abort', onAbort);
+      this.#stopWaiting = () => signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /** settled is true once the call has an outcome. */
@@ -118,7 +122,7 @@ class ExchangeHandler implements Dispatcher.DispatchHandler {
     if (this.#settled) return;
     this.#settled = true;
     clearTimeout(this.#timer);
-    this.#stopWaiting();
+    this.#stopWaiting?.();
     if (answer) this.#resolve(answer);
     else this.#reject(err);
   }
