@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     logger,
     registry,
     readiness,
-    routes: makeRoutes(makeEndpoints(built.svc), { classify: built.classify }),
+    routes: makeRoutes(makeEndpoints(built.svc)),
     onClosed: async () => {
       await discovery?.stop();
       built.close();

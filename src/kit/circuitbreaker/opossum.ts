@@ -1,6 +1,5 @@
 import CircuitBreaker from 'opossum';
 import { cancelled, type Context } from '../context.ts';
-import { isRateLimitedError } from '../ratelimit/limiter.ts';
 import { BrokenCircuitError, type Breaker, type BreakerState } from './breaker.ts';
 
 /** OpossumBreakerOptions tunes the breaker like gobreaker; every field is optional. */
@@ -10,17 +9,17 @@ export interface OpossumBreakerOptions {
   /** resetTimeoutMs is how long the breaker stays open before one trial call. Default 10 s. */
   resetTimeoutMs?: number;
   /**
-   * isFailure decides whether a thrown error counts against the upstream. By default
-   * everything counts except RateLimitedError and the caller's own cancellation.
+   * isFailure is the breaker's one predicate: whether a thrown error counts against the
+   * upstream. By default every error counts but the caller's own cancellation.
    */
   isFailure?(err: unknown, ctx: Context): boolean;
   /** onStateChange reports every transition, e.g. for a state gauge. */
   onStateChange?(from: BreakerState, to: BreakerState): void;
 }
 
-/** defaultIsFailure counts every thrown error but refusals by our limiter and caller cancellations. */
-export function defaultIsFailure(err: unknown, ctx: Context): boolean {
-  return !isRateLimitedError(err) && !cancelled(ctx);
+/** notCancelled is the default isFailure: nobody waiting any more says nothing of the upstream. */
+function notCancelled(_err: unknown, ctx: Context): boolean {
+  return !cancelled(ctx);
 }
 
 /**
@@ -40,7 +39,7 @@ export function defaultIsFailure(err: unknown, ctx: Context): boolean {
  */
 export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
   const threshold = options.consecutiveFailures ?? 5;
-  const isFailure = options.isFailure ?? defaultIsFailure;
+  const isFailure = options.isFailure ?? notCancelled;
   let streak = 0;
   let inconclusiveTrial = false;
   const cb = new CircuitBreaker((call: () => Promise<unknown>, _ctx: Context, _trial: boolean) => call(), {
