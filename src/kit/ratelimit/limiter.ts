@@ -2,7 +2,7 @@ import type { Middleware } from '../endpoint.ts';
 
 /** Allower decides whether one more call may go ahead now (go-kit `ratelimit.Allower`). */
 export interface Allower {
-  allow(): Promise<boolean>;
+  allow(): boolean;
 }
 
 /** RateLimitedError is thrown instead of calling an endpoint whose limiter refused. */
@@ -32,7 +32,7 @@ export interface LimiterOptions {
  */
 export function erroringLimiter<Req, Res>(allower: Allower, options: LimiterOptions = {}): Middleware<Req, Res> {
   return (next) => async (ctx, request) => {
-    if (!(await allower.allow())) {
+    if (!allower.allow()) {
       options.onLimited?.();
       throw new RateLimitedError();
     }
