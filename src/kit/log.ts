@@ -31,10 +31,10 @@ export function newLogger(level: LevelWithSilent, bindings: Record<string, unkno
     broken = true;
     logger.level = 'silent';
   });
+  destination.on('close', () => (broken = true));
   const tick = setInterval(() => {
-    // `_len` (bytes sonic-boom holds) is its own; an idle process then makes no empty writes.
-    const state = destination as unknown as { _len?: number; destroyed?: boolean };
-    if (!broken && !state.destroyed && (batcher.pending || state._len !== 0)) batcher.flush();
+    // Only when there is something to write: an idle process makes no empty writes.
+    if (!broken && (batcher.pending || batcher.unflushed)) batcher.flush();
   }, flushEveryMs);
   tick.unref();
   return logger;
