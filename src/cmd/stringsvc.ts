@@ -7,10 +7,9 @@ import { isAccessDeniedError } from '../kit/sd/kubernetes/access-denied.ts';
 import { runHttpServer, runMain } from '../kit/run-server.ts';
 import { serverFlags, serverSettings } from '../kit/server-flags.ts';
 import { composeService } from '../stringsvc/compose-service.ts';
-import { makeEndpoints } from '../stringsvc/endpoints.ts';
+import { makeEndpoints, makeRoutes } from '../stringsvc/transport.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
-import { makeRoutes } from '../stringsvc/transport.ts';
 
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },

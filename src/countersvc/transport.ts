@@ -4,7 +4,7 @@ import type { Endpoint } from '../kit/endpoint.ts';
 import { isRateLimitedError } from '../kit/ratelimit/limiter.ts';
 import type { Route } from '../kit/transport/http/app.ts';
 import { HttpError } from '../kit/transport/http/errors.ts';
-import { jsonObjectBody } from '../kit/transport/http/json-body.ts';
+import { jsonObjectBody } from '../kit/transport/http/body.ts';
 import { defaultErrorEncoder, encodeJSON, serve, writeHead } from '../kit/transport/http/server.ts';
 import { withPath } from './path-context.ts';
 import type { AddRequest, AddResponse } from './endpoints.ts';

@@ -2,15 +2,14 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { background, type Context } from '../kit/context.ts';
 import { isBrokenCircuitError } from '../kit/circuitbreaker/breaker.ts';
-import { isNoHealthyEndpointsError } from '../kit/lb/balancer.ts';
+import { isNoHealthyEndpointsError, roundRobin } from '../kit/lb/balancer.ts';
 import { isRetryError, retry, type RetryInfo, type RetryOptions } from '../kit/lb/retry.ts';
 import { retryBudget } from '../kit/lb/retry-budget.ts';
-import { roundRobin } from '../kit/lb/round-robin.ts';
 import { isRateLimitedError } from '../kit/ratelimit/limiter.ts';
 import { Endpointer } from '../kit/sd/endpointer.ts';
 import { FixedInstancer, InstanceBroadcaster } from '../kit/sd/instancer.ts';
 import { isUpstreamError } from '../kit/transport/http/client.ts';
-import { json, startLoopback, type Loopback, type LoopbackHandler } from '../../test/support/loopback.ts';
+import { json, type Loopback, type LoopbackHandler, startLoopback } from '../../test/support/loopback.ts';
 import { classify } from './classify.ts';
 import { instanceFactory, type RemoteMethod } from './proxying.ts';
 

@@ -1,5 +1,5 @@
 import { FixedInstancer, type Instance, type Instancer } from '../kit/sd/instancer.ts';
-import type { CountResponse } from './endpoints.ts';
+import type { CountResponse } from './transport.ts';
 import { balancedEndpoint, uppercaseMethod, uppercaseResult, type RemoteMethod, type Resilience, type UpstreamObserver } from './proxying.ts';
 import type { StringService } from './service.ts';
 

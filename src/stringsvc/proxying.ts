@@ -1,16 +1,14 @@
-import { circuitBreaker, type BreakerState } from '../kit/circuitbreaker/breaker.ts';
-import { opossumBreaker } from '../kit/circuitbreaker/opossum.ts';
+import { type BreakerState, circuitBreaker, opossumBreaker } from '../kit/circuitbreaker/breaker.ts';
 import { cancelled } from '../kit/context.ts';
 import { chain, type Endpoint, type Middleware } from '../kit/endpoint.ts';
 import { retry } from '../kit/lb/retry.ts';
 import { retryBudget } from '../kit/lb/retry-budget.ts';
-import { roundRobin } from '../kit/lb/round-robin.ts';
-import { erroringLimiter } from '../kit/ratelimit/limiter.ts';
-import { tokenBucket } from '../kit/ratelimit/token-bucket.ts';
+import { roundRobin } from '../kit/lb/balancer.ts';
+import { erroringLimiter, tokenBucket } from '../kit/ratelimit/limiter.ts';
 import { Endpointer, type Factory } from '../kit/sd/endpointer.ts';
 import type { Instance, Instancer } from '../kit/sd/instancer.ts';
 import { httpClient, isUpstreamError } from '../kit/transport/http/client.ts';
-import type { UppercaseRequest, UppercaseResponse } from './endpoints.ts';
+import type { UppercaseRequest, UppercaseResponse } from './transport.ts';
 import { ServiceError, type ServiceMiddleware } from './service.ts';
 
 /** Resilience sizes the client stack; every field is optional and defaults to the seed's values. */

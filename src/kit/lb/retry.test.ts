@@ -1,9 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background } from '../context.ts';
-import { isNoEndpointsError } from './balancer.ts';
+import { isNoEndpointsError, roundRobin } from './balancer.ts';
 import { isRetryError, retry } from './retry.ts';
-import { roundRobin } from './round-robin.ts';
 
 interface Req { s: string }
 interface Res { v: string; err?: string }

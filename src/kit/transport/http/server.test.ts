@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import { Readiness } from '../../health.ts';
 import { createApp } from './app.ts';
 import { listen } from './listen.ts';
-import { jsonObjectBody, stringField } from './json-body.ts';
+import { jsonObjectBody, stringField } from './body.ts';
 import { goJSON, serve } from './server.ts';
 import { isHttpError } from './errors.ts';
 import { rawExchange } from '../../../../test/support/raw-http.ts';

@@ -6,8 +6,7 @@ import type { Endpoint } from '../endpoint.ts';
 import { RateLimitedError } from '../ratelimit/limiter.ts';
 import { json, startLoopback } from '../../../test/support/loopback.ts';
 import { httpClient, isUpstreamError } from '../transport/http/client.ts';
-import { circuitBreaker, isBrokenCircuitError, type BreakerState } from './breaker.ts';
-import { opossumBreaker } from './opossum.ts';
+import { type BreakerState, circuitBreaker, isBrokenCircuitError, opossumBreaker } from './breaker.ts';
 
 interface Res { v: string; err?: string }
 const decode = (b: unknown) => b as Res;

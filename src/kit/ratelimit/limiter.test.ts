@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background } from '../context.ts';
-import { erroringLimiter, isRateLimitedError } from './limiter.ts';
-import { tokenBucket } from './token-bucket.ts';
+import { erroringLimiter, isRateLimitedError, tokenBucket } from './limiter.ts';
 
 async function takeMany(allow: () => boolean, n: number): Promise<number> {
   let ok = 0;
