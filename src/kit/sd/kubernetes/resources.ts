@@ -3,7 +3,7 @@ import type { EndpointsLike } from './endpoints.ts';
 import type { EndpointSliceLike } from './endpointslices.ts';
 import { listAllPages } from './pages.ts';
 import { watchStream } from './watch-stream.ts';
-import type { ResourceClient } from './watcher.ts';
+import type { ResourceClient } from './resource-client.ts';
 
 /** Resource names one discovery source reads, for RBAC checks and messages. */
 export interface ResourceRef {

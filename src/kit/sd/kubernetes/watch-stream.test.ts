@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
-import { statusCode } from './watcher.ts';
 import { watchStream } from './watch-stream.ts';
+import { statusCode } from './resource-client.ts';
 
 /** apiServer answers every request with `answer` and records the URLs and auth headers it saw. */
 async function apiServer(t: { after(fn: () => Promise<void>): void }, answer: (res: ServerResponse) => void) {

@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
 import { fetch } from 'undici';
-import type { WatchEventType, WatchHandle } from './watcher.ts';
+import type { WatchEventType, WatchHandle } from './resource-client.ts';
 
 /**
  * watchStream opens one Kubernetes watch, a streaming GET with `watch=true` authenticated by the
