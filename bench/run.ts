@@ -5,8 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
+import { benchConfig, repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
 import { discoveryBench } from './discovery.ts';
 import { frontendBench } from './frontend.ts';
@@ -23,18 +22,7 @@ const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
 /** Sections that run only when named: they take minutes and have no target to compare with. */
 const optional = new Set(['soak']);
 
-const env = process.env;
-const twoCores = availableParallelism() >= 2;
-const config: BenchConfig = {
-  rounds: Number(env.BENCH_ROUNDS ?? 5),
-  durationS: Number(env.BENCH_DURATION_S ?? 5),
-  warmupS: Number(env.BENCH_WARMUP_S ?? 1),
-  firstWarmupS: Number(env.BENCH_FIRST_WARMUP_S ?? 8),
-  connections: Number(env.BENCH_CONNECTIONS ?? 50),
-  serverCpus: env.BENCH_SERVER_CPUS ?? '0',
-  loadCpus: env.BENCH_LOAD_CPUS ?? (twoCores ? '1' : '0'),
-  log: (line) => process.stderr.write(`${line}\n`),
-};
+const config = benchConfig();
 
 // This process drains the servers' log pipes and runs the fixed-rate client: keep it (every
 // thread) off the servers' core, as a container runtime's log reader is off the pod's CPUs.
