@@ -1,6 +1,6 @@
+import CircuitBreaker from 'opossum';
 import { cancelled, type Context } from '../context.ts';
 import type { Middleware } from '../endpoint.ts';
-import CircuitBreaker from 'opossum';
 
 /** BreakerState is where a circuit breaker stands; balancers skip `open` instances. */
 export type BreakerState = 'closed' | 'open' | 'halfOpen';
