@@ -26,7 +26,7 @@ export interface Context {
   readonly traceparent?: string;
 }
 
-/** CancelledError is the abort reason of a context whose caller went away. */
+/** CancelledError is the abort reason of a context whose caller went away; named `AbortError`, as the platform names it. */
 export class CancelledError extends Error {
   override readonly name = 'AbortError';
 
@@ -35,7 +35,7 @@ export class CancelledError extends Error {
   }
 }
 
-/** DeadlineExceededError is the abort reason of a context whose deadline passed. */
+/** DeadlineExceededError is the abort reason of a context whose deadline passed; named `TimeoutError`, as the platform names it. */
 export class DeadlineExceededError extends Error {
   override readonly name = 'TimeoutError';
 
