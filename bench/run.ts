@@ -7,8 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
+import { benchConfig, repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
 import { clusterBench } from './cluster.ts';
 import { discoveryBench } from './discovery.ts';
@@ -28,18 +27,7 @@ const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
 /** Sections that run only when named: they take minutes (the soak), or need root and a real node (cluster). */
 const optional = new Set(['soak', 'cluster']);
 
-const env = process.env;
-const twoCores = availableParallelism() >= 2;
-const config: BenchConfig = {
-  rounds: Number(env.BENCH_ROUNDS ?? 5),
-  durationS: Number(env.BENCH_DURATION_S ?? 5),
-  warmupS: Number(env.BENCH_WARMUP_S ?? 1),
-  firstWarmupS: Number(env.BENCH_FIRST_WARMUP_S ?? 8),
-  connections: Number(env.BENCH_CONNECTIONS ?? 50),
-  serverCpus: env.BENCH_SERVER_CPUS ?? '0',
-  loadCpus: env.BENCH_LOAD_CPUS ?? (twoCores ? '1' : '0'),
-  log: (line) => process.stderr.write(`${line}\n`),
-};
+const config = benchConfig();
 
 const args = process.argv.slice(2);
 if (args.includes('--list')) {

@@ -3,8 +3,8 @@
  * "client package") and what is needed to call it and read its errors.
  */
 export { newClient, type ClientOptions, type StringServiceClient } from './stringsvc/client.ts';
-export type { Resilience, UpstreamObserver, RequestOutcome } from './stringsvc/balanced.ts';
+export type { Resilience, UpstreamObserver, RequestOutcome } from './stringsvc/proxying.ts';
 export { ServiceError, isServiceError, type StringService } from './stringsvc/service.ts';
-export { background, withTimeout, type Context, type Logger } from './kit/context.ts';
-export { classify, type FailureCategory } from './kit/lb/classify.ts';
+export { background, withTimeout, cancelled, expired, CancelledError, DeadlineExceededError, type Context, type Logger } from './kit/context.ts';
+export { classify, type FailureCategory } from './stringsvc/classify.ts';
 export { FixedInstancer, InstanceBroadcaster, type Instancer, type Instance } from './kit/sd/instancer.ts';

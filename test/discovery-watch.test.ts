@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, DiscoveryV1Api, RbacAuthorizationV1Api, type V1EndpointSlice } from '@kubernetes/client-node';
 import { inClusterConfig } from '../src/kit/kubernetes/config.ts';
-import { statusCode } from '../src/kit/sd/kubernetes/watcher.ts';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { eventually } from './support/metrics.ts';
@@ -14,7 +13,8 @@ import type { InstanceEvent } from '../src/kit/sd/instancer.ts';
 import { KubernetesInstancer } from '../src/kit/sd/kubernetes/instancer.ts';
 import { endpointSliceClient, serviceNameLabel } from '../src/kit/sd/kubernetes/resources.ts';
 import type { EndpointSliceLike } from '../src/kit/sd/kubernetes/endpointslices.ts';
-import type { ResourceClient, RestartReason } from '../src/kit/sd/kubernetes/watcher.ts';
+import type { RestartReason } from '../src/kit/sd/kubernetes/watcher.ts';
+import { statusCode, type ResourceClient } from '../src/kit/sd/kubernetes/resource-client.ts';
 
 // The instancer in-process against a real API server without watch cache, so that etcd
 // compaction really turns old resourceVersions into 410. Slices are written by the test

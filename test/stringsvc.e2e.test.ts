@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { once } from 'node:events';
-import { rawExchange } from '../src/kit/testing/raw-http.ts';
+import { rawExchange } from './support/raw-http.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 
 /** post sends a body the way the seed's `curl -d` does (form content type) and returns status + raw text. */

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 /** repoRoot is the project root, so benches find `dist/` and peers wherever they run from. */
@@ -18,4 +19,18 @@ export interface BenchConfig {
   serverCpus: string;
   loadCpus: string;
   log: (line: string) => void;
+}
+
+/** benchConfig reads the BENCH_* environment (rounds, durations, connections, cores), with defaults. */
+export function benchConfig(env: NodeJS.ProcessEnv = process.env): BenchConfig {
+  return {
+    rounds: Number(env.BENCH_ROUNDS ?? 5),
+    durationS: Number(env.BENCH_DURATION_S ?? 5),
+    warmupS: Number(env.BENCH_WARMUP_S ?? 1),
+    firstWarmupS: Number(env.BENCH_FIRST_WARMUP_S ?? 8),
+    connections: Number(env.BENCH_CONNECTIONS ?? 50),
+    serverCpus: env.BENCH_SERVER_CPUS ?? '0',
+    loadCpus: env.BENCH_LOAD_CPUS ?? (availableParallelism() >= 2 ? '1' : '0'),
+    log: (line) => process.stderr.write(`${line}\n`),
+  };
 }

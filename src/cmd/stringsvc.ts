@@ -5,12 +5,12 @@ import { parseFlags } from '../kit/cli.ts';
 import { newLogger } from '../kit/log.ts';
 import { Readiness } from '../kit/health.ts';
 import { isAccessDeniedError } from '../kit/sd/kubernetes/access-denied.ts';
-import { runHttpServer, runMain, serverFlags, serverSettings } from '../kit/server-flags.ts';
-import { buildService } from '../stringsvc/build.ts';
-import { makeEndpoints } from '../stringsvc/endpoints.ts';
+import { runHttpServer, runMain } from '../kit/run-server.ts';
+import { serverFlags, serverSettings } from '../kit/server-flags.ts';
+import { composeService } from '../stringsvc/compose-service.ts';
+import { makeEndpoints, makeRoutes } from '../stringsvc/transport.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
-import { makeRoutes } from '../stringsvc/transport.ts';
 
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       ? // Loaded only here: the Kubernetes client is most of an idle process's memory.
         await (await import('../stringsvc/discovery.ts')).startDiscovery({ config: { ...disc, mode: disc.mode }, logger, registry, readiness })
       : undefined;
-  const built = buildService({
+  const built = composeService({
     proxy,
     registry,
     logger,
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
     logger,
     registry,
     readiness,
-    routes: makeRoutes(makeEndpoints(built.svc), { classify: built.classify }),
+    routes: makeRoutes(makeEndpoints(built.svc)),
     onClosed: async () => {
       await discovery?.stop();
       built.close();

@@ -1,7 +1,7 @@
 import type { Logger } from '../kit/context.ts';
 import type { Middleware } from '../kit/endpoint.ts';
 import { took } from '../kit/took.ts';
-import { pathOf } from './context.ts';
+import { pathOf } from './path-context.ts';
 import type { AddRequest, AddResponse } from './endpoints.ts';
 
 /** LoggingOptions give the logging middleware its logger, as go-kit passes one in. */

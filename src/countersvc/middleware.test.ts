@@ -1,11 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import { background, nopLogger, type Logger } from '../kit/context.ts';
+import { background, type Logger, nopLogger } from '../kit/context.ts';
 import { chain } from '../kit/endpoint.ts';
-import { erroringLimiter, isRateLimitedError } from '../kit/ratelimit/limiter.ts';
-import { tokenBucket } from '../kit/ratelimit/token-bucket.ts';
-import { withPath } from './context.ts';
+import { erroringLimiter, isRateLimitedError, tokenBucket } from '../kit/ratelimit/limiter.ts';
+import { withPath } from './path-context.ts';
 import { makeAddEndpoint } from './endpoints.ts';
 import { Expvar } from './expvar.ts';
 import { instrumentingMiddleware } from './instrumenting.ts';

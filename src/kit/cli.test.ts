@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bool, bytes, durationMs, isUsageError, listenAddress, parseFlags } from './cli.ts';
+import { bool, bytes, durationMs, listenAddress, parseFlags, UsageError } from './cli.ts';
+
+const isUsageError = (e: unknown): e is UsageError => e instanceof UsageError;
 
 const specs = { listen: { default: ':8080', help: 'l' }, 'body-limit': { default: '1mb', help: 'b' } };
 const program = { name: 't', summary: 's', envPrefix: 'T' };

@@ -11,11 +11,6 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** isUsageError tells command-line mistakes from runtime failures. */
-export function isUsageError(e: unknown): e is UsageError {
-  return e instanceof UsageError;
-}
-
 /** envName maps a flag to its environment variable: `body-limit` → `STRINGSVC_BODY_LIMIT`. */
 export function envName(prefix: string, flag: string): string {
   return `${prefix}_${flag.replace(/-/g, '_').toUpperCase()}`;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { afterFunc, background, nopLogger, remainingMs, withDeadline, withTimeout, type Context } from './context.ts';
+import { background, cancelled, CancelledError, DeadlineExceededError, expired, nopLogger, remainingMs, withDeadline, withTimeout, type Context } from './context.ts';
 
 test('withTimeout keeps the earlier deadline and aborts when it passes', async () => {
   const root = background();
@@ -55,19 +55,29 @@ test('withDeadline tightens the deadline, shares the parent signal and leaves a 
   assert.equal(withDeadline(parent, 3_600_000), parent, 'a looser deadline keeps the parent as is');
 });
 
-test('afterFunc on a context with only a signal: runs once on abort, stop takes it back, a done context runs it at once', () => {
-  const ac = new AbortController();
-  const ctx: Context = { ...background(), signal: ac.signal };
-  const ran: unknown[] = [];
-  afterFunc(ctx, (r) => ran.push(r));
-  const stop = afterFunc(ctx, () => ran.push('stopped'));
-  stop();
-  assert.equal(ran.length, 0, 'nothing runs before the end');
-  const reason = new Error('gone');
-  ac.abort(reason);
-  ac.abort(new Error('again'));
-  assert.equal(ran.length, 1);
-  assert.equal(ran[0], reason, 'once, with the first reason');
-  afterFunc(ctx, (r) => ran.push(r));
-  assert.equal(ran[1], reason, 'a wait that begins after the end runs at once');
+test('cancelled and expired read the abort reason: typed, or the platform convention for foreign signals', () => {
+  const live: Context = { ...background(), signal: new AbortController().signal };
+  assert.deepEqual([cancelled(live), expired(live)], [false, false]);
+  const reasons: Array<[unknown, 'cancelled' | 'deadline']> = [
+    [new CancelledError(), 'cancelled'],
+    [new DeadlineExceededError(), 'deadline'],
+    [new DOMException('gone', 'AbortError'), 'cancelled'],
+    [new DOMException('late', 'TimeoutError'), 'deadline'],
+    [new Error('anything else'), 'cancelled'],
+  ];
+  for (const [reason, cause] of reasons) {
+    const ctx: Context = { ...background(), signal: AbortSignal.abort(reason) };
+    assert.equal(cancelled(ctx), cause === 'cancelled', String(reason));
+    assert.equal(expired(ctx), cause === 'deadline', String(reason));
+  }
+  const past: Context = { ...background(), deadline: Date.now() - 1 };
+  assert.deepEqual([cancelled(past), expired(past)], [false, true], 'a passed deadline is expired with no abort at all');
+});
+
+test('withTimeout aborts with a DeadlineExceededError', async () => {
+  const [ctx, cancel] = withTimeout(background(), 5);
+  await new Promise((r) => setTimeout(r, 30));
+  assert.ok(ctx.signal.reason instanceof DeadlineExceededError);
+  assert.equal(ctx.signal.reason.name, 'TimeoutError');
+  cancel();
 });

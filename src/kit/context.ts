@@ -10,23 +10,64 @@ export interface Logger {
 }
 
 /**
- * Context carries request-scoped values across layers, like Go's `context.Context`:
- * the request id (propagated to upstreams), a logger already bound to it, and a signal
- * that aborts when the client goes away or the deadline passes.
+ * Context carries request-scoped values across layers, like Go's `context.Context`: the request
+ * id (propagated to upstreams), a logger already bound to it, an absolute deadline, and one
+ * signal that aborts when the caller goes away (reason: CancelledError) or the deadline passes
+ * (reason: DeadlineExceededError). A context may build its signal on first read, so work that
+ * never waits on it never pays for it.
  */
 export interface Context {
   readonly requestId: string;
   readonly logger: Logger;
-  readonly signal: AbortSignal;
   /** Absolute deadline in epoch milliseconds; Infinity when there is none. */
   readonly deadline: number;
+  readonly signal: AbortSignal;
   /** W3C trace context of the incoming request, forwarded untouched when present. */
   readonly traceparent?: string;
-  /**
-   * onDone, where a context offers it, tells of the end the signal would tell of without building
-   * the signal (a controller and an event target per request). Call afterFunc, not this.
-   */
-  onDone?(fn: (reason: unknown) => void): () => void;
+}
+
+/** CancelledError is the abort reason of a context whose caller went away; named `AbortError`, as the platform names it. */
+export class CancelledError extends Error {
+  override readonly name = 'AbortError';
+
+  constructor(message = 'caller went away') {
+    super(message);
+  }
+}
+
+/** DeadlineExceededError is the abort reason of a context whose deadline passed; named `TimeoutError`, as the platform names it. */
+export class DeadlineExceededError extends Error {
+  override readonly name = 'TimeoutError';
+
+  constructor(message = 'deadline exceeded') {
+    super(message);
+  }
+}
+
+/**
+ * isDeadlineReason tells a deadline's abort reason from a cancellation's: ours are typed, and a
+ * signal from elsewhere follows the platform's convention (`AbortSignal.timeout` aborts with a
+ * `TimeoutError`, `abort()` with an `AbortError`).
+ */
+export function isDeadlineReason(reason: unknown): boolean {
+  return reason instanceof DeadlineExceededError || ((reason instanceof Error || reason instanceof DOMException) && reason.name === 'TimeoutError');
+}
+
+/**
+ * cancelled reports whether the caller went away: the signal aborted for a reason other than a
+ * deadline. Resilience policies use it to tell "nobody is waiting any more" (never retried,
+ * never held against an upstream) from "the upstream was too slow".
+ */
+export function cancelled(ctx: Context): boolean {
+  const signal = ctx.signal;
+  return signal.aborted && !isDeadlineReason(signal.reason);
+}
+
+/** expired reports whether the deadline has passed, by the clock or by the signal's reason. */
+export function expired(ctx: Context): boolean {
+  if (ctx.deadline !== Infinity && Date.now() >= ctx.deadline) return true;
+  const signal = ctx.signal;
+  return signal.aborted && isDeadlineReason(signal.reason);
 }
 
 /** A logger that drops everything; handy for tests and library callers that do not log. */
@@ -61,7 +102,7 @@ export function withTimeout(parent: Context, ms: number): [Context, () => void] 
     ac.abort(parentSignal.reason);
   } else {
     parentSignal.addEventListener('abort', onParentAbort, { once: true });
-    timer = setTimeout(() => ac.abort(new DOMException('deadline exceeded', 'TimeoutError')), Math.max(0, deadline - Date.now()));
+    timer = setTimeout(() => ac.abort(new DeadlineExceededError()), Math.max(0, deadline - Date.now()));
     timer.unref();
   }
   const cancel = () => {
@@ -74,8 +115,7 @@ export function withTimeout(parent: Context, ms: number): [Context, () => void] 
 /**
  * withDeadline derives a context whose deadline is at most `ms` from now and which shares its
  * parent's signal: no timer, no controller. It suits callers whose every wait is bounded by the
- * deadline anyway (the HTTP client times each call out at the deadline), where withTimeout's
- * signal would only repeat that at a cost on every request.
+ * deadline anyway (the HTTP client times each call out at the deadline); `expired` reads it.
  */
 export function withDeadline(parent: Context, ms: number): Context {
   const deadline = Math.min(parent.deadline, Date.now() + ms);
@@ -107,31 +147,7 @@ class DeadlineContext implements Context {
   get traceparent(): string | undefined {
     return this.#parent.traceparent;
   }
-
-  onDone(fn: (reason: unknown) => void): () => void {
-    return afterFunc(this.#parent, fn);
-  }
 }
-
-/**
- * afterFunc calls `fn` once, with the abort reason, when `ctx` is done: when its signal aborts, as
- * Go's `context.AfterFunc`. It returns `stop`, which unregisters `fn`; call it when the wait is
- * over. If the context is done already, `fn` runs before afterFunc returns.
- */
-export function afterFunc(ctx: Context, fn: (reason: unknown) => void): () => void {
-  if (ctx.onDone) return ctx.onDone(fn);
-  const signal = ctx.signal;
-  if (signal.aborted) {
-    fn(signal.reason);
-    return noop;
-  }
-  const listener = () => fn(signal.reason);
-  signal.addEventListener('abort', listener, { once: true });
-  return () => signal.removeEventListener('abort', listener);
-}
-
-/** noop is the stop of a wait that never began. */
-export function noop(): void {}
 
 /** remainingMs is the time left before the context's deadline (Infinity when none). */
 export function remainingMs(ctx: Context): number {

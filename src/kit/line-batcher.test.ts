@@ -70,3 +70,13 @@ test('flush passes a partial block on and asks the sink to write; an empty flush
   assert.deepEqual(sink.blocks, ['one\n'], 'no empty block');
   assert.equal(sink.flushes, 2);
 });
+
+test('unflushed tells a flush tick that blocks went to the sink since the last flush', () => {
+  const sink = recorder();
+  const batcher = new LineBatcher(sink, 30);
+  assert.equal(batcher.unflushed, false);
+  batcher.write('a line longer than a block\n');
+  assert.deepEqual([batcher.pending, batcher.unflushed], [false, true], 'the sink holds a block');
+  batcher.flush();
+  assert.deepEqual([batcher.pending, batcher.unflushed, sink.flushes], [false, false, 1]);
+});

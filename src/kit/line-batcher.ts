@@ -21,6 +21,7 @@ export class LineBatcher {
   readonly #blockBytes: number;
   #block: Buffer;
   #used = 0;
+  #unflushed = false;
 
   constructor(sink: BlockSink, blockBytes: number) {
     this.#sink = sink;
@@ -34,7 +35,10 @@ export class LineBatcher {
     if (this.#used + worst > this.#blockBytes) {
       this.#pass();
       // A line longer than a block goes on by itself.
-      if (worst > this.#blockBytes) return this.#sink.write(Buffer.from(line, 'utf8'));
+      if (worst > this.#blockBytes) {
+        this.#unflushed = true;
+        return this.#sink.write(Buffer.from(line, 'utf8'));
+      }
     }
     this.#used += this.#block.write(line, this.#used, 'utf8');
     return true;
@@ -45,9 +49,18 @@ export class LineBatcher {
     return this.#used > 0;
   }
 
+  /**
+   * unflushed tells whether blocks went to the sink since the last flush: the sink may still hold
+   * them (sonic-boom waits for its minLength), so a flush tick knows without reading its internals.
+   */
+  get unflushed(): boolean {
+    return this.#unflushed;
+  }
+
   /** flush passes what is gathered on and asks the sink to write it now; `cb` runs once written. */
   flush(cb?: (err?: Error) => void): void {
     this.#pass();
+    this.#unflushed = false;
     this.#sink.flush(cb);
   }
 
@@ -57,6 +70,7 @@ export class LineBatcher {
     const filled = this.#block.subarray(0, this.#used);
     this.#block = Buffer.allocUnsafe(this.#blockBytes);
     this.#used = 0;
+    this.#unflushed = true;
     this.#sink.write(filled);
   }
 }

@@ -3,9 +3,8 @@ import { LineBatcher, type BlockSink } from './line-batcher.ts';
 
 /**
  * Bytes of log lines gathered before a write; a busy process writes in blocks this big. Each
- * write is a thread-pool round trip, so at 8 KiB blocks a process logging 25k lines/s spent 3 %
- * of its CPU just issuing writes; at 64 KiB that is under 1 %, and the flush tick still bounds
- * how long a line waits.
+ * write is a thread-pool round trip, so bigger blocks mean fewer of them; the flush tick still
+ * bounds how long a line waits.
  */
 const blockBytes = 64 * 1024;
 /** Longest a line waits in the buffer, so a quiet process's lines still show up promptly. */
@@ -25,17 +24,17 @@ export function newLogger(level: LevelWithSilent, bindings: Record<string, unkno
   const destination = pino.destination({ dest: 1, sync: false, contentMode: 'buffer', minLength: blockBytes, maxWrite: 4 * blockBytes, maxLength: maxHeldBytes });
   // In buffer mode sonic-boom takes Buffers; its types only describe the utf8 mode.
   const batcher = new LineBatcher(destination as unknown as BlockSink, blockBytes);
-  // Epoch-millisecond timestamps: formatting ISO dates on every line is a measurable cost.
+  // pino's default epoch-millisecond timestamps: no date formatting on every line.
   const logger = pino({ level, base: { ...bindings } }, batcher);
   let broken = false;
   destination.on('error', () => {
     broken = true;
     logger.level = 'silent';
   });
+  destination.on('close', () => (broken = true));
   const tick = setInterval(() => {
-    // `_len` (bytes sonic-boom holds) is its own; an idle process then makes no empty writes.
-    const state = destination as unknown as { _len?: number; destroyed?: boolean };
-    if (!broken && !state.destroyed && (batcher.pending || state._len !== 0)) batcher.flush();
+    // Only when there is something to write: an idle process makes no empty writes.
+    if (!broken && (batcher.pending || batcher.unflushed)) batcher.flush();
   }, flushEveryMs);
   tick.unref();
   return logger;

@@ -1,13 +1,7 @@
-import type { Registry } from 'prom-client';
-import type { Logger as PinoLogger, LevelWithSilent } from 'pino';
-import type { Server } from 'node:http';
+import type { LevelWithSilent } from 'pino';
 import { bool, bytes, durationMs, listenAddress, UsageError, type FlagSpec } from './cli.ts';
-import { flushLogs, isLevel } from './log.ts';
-import type { Readiness } from './health.ts';
-import { createApp, type Route } from './transport/http/app.ts';
+import { isLevel } from './log.ts';
 import { accessLogFormats, type AccessLogFormat } from './transport/http/access-log.ts';
-import { addressOf, listen } from './transport/http/listen.ts';
-import { onSignals } from './lifecycle.ts';
 
 /** serverFlags are the flags every HTTP service of ours takes, besides `--listen`. */
 export const serverFlags = {
@@ -58,64 +52,4 @@ export function serverSettings(f: Record<keyof typeof serverFlags | 'listen', st
     graceMs: durationMs('grace', f.grace),
     delayMs: durationMs('shutdown-delay', f['shutdown-delay']),
   };
-}
-
-/** RunOptions is what a service hands over to be served. */
-export interface RunOptions {
-  settings: ServerSettings;
-  logger: PinoLogger;
-  registry: Registry;
-  readiness: Readiness;
-  routes: Route[];
-  /** Cleanup once the server has drained on SIGTERM (close pools, stop watches). */
-  onClosed?: () => Promise<void> | void;
-}
-
-/**
- * runHttpServer serves `routes` with every limit and timeout from the settings, logs the
- * seed's `msg=HTTP addr=…` line, and drains on SIGTERM/SIGINT — the tail every cmd shares.
- */
-export async function runHttpServer(options: RunOptions): Promise<Server> {
-  const { settings: s, logger, registry, readiness } = options;
-  const app = createApp({
-    logger,
-    registry,
-    readiness,
-    routes: options.routes,
-    bodyLimitBytes: s.bodyLimitBytes,
-    handlerTimeoutMs: s.handlerTimeoutMs,
-    accessLog: s.accessLog,
-  });
-  const server = await listen(app, {
-    ...s.listen,
-    headersTimeoutMs: s.headersTimeoutMs,
-    requestTimeoutMs: s.requestTimeoutMs,
-    keepAliveTimeoutMs: s.keepAliveTimeoutMs,
-  });
-  logger.info({ addr: addressOf(server) }, 'HTTP');
-  onSignals({
-    servers: [server],
-    readiness,
-    logger,
-    graceMs: s.graceMs,
-    delayMs: s.delayMs,
-    ...(options.onClosed ? { onClosed: options.onClosed } : {}),
-    beforeExit: () => flushLogs(logger),
-  });
-  return server;
-}
-
-/**
- * runMain runs a cmd's main: a UsageError prints its message and exits 2 (like Go's flag
- * package); `isExpected` errors print one line and exit 1; anything else prints its stack.
- */
-export function runMain(name: string, main: () => Promise<void>, isExpected: (err: unknown) => boolean = () => false): void {
-  main().catch((err: unknown) => {
-    if (err instanceof UsageError) {
-      process.stderr.write(`${name}: ${err.message}\nRun '${name} --help' for usage.\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`${name}: ${isExpected(err) ? (err as Error).message : ((err as Error).stack ?? String(err))}\n`);
-    process.exit(1);
-  });
 }

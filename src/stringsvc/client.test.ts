@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background } from '../kit/context.ts';
-import { classify } from '../kit/lb/classify.ts';
-import { freeInstance, json, startLoopback, type Received } from '../kit/testing/loopback.ts';
+import { classify } from './classify.ts';
+import { freeInstance, json, startLoopback, type Received } from '../../test/support/loopback.ts';
 import { newClient } from './client.ts';
 import { isServiceError } from './service.ts';
 

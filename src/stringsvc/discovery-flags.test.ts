@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isUsageError } from '../kit/cli.ts';
+import { UsageError } from '../kit/cli.ts';
+
+const isUsageError = (e: unknown): e is UsageError => e instanceof UsageError;
 import { discoveryConfig, discoveryFlags } from './discovery-flags.ts';
 
 const defaults = Object.fromEntries(Object.entries(discoveryFlags).map(([k, v]) => [k, v.default])) as { [K in keyof typeof discoveryFlags]: string };

@@ -4,11 +4,12 @@ import type { Logger } from '../kit/context.ts';
 import type { Readiness } from '../kit/health.ts';
 import { loadKubeConfig, resolveNamespace } from '../kit/kubernetes/config.ts';
 import { KubernetesInstancer } from '../kit/sd/kubernetes/instancer.ts';
-import { accessDenied, checkAccess, isAccessDeniedError, whoAmI } from '../kit/sd/kubernetes/rbac.ts';
+import { isAccessDeniedError } from '../kit/sd/kubernetes/access-denied.ts';
+import { accessDenied, checkAccess, whoAmI } from '../kit/sd/kubernetes/rbac.ts';
 import { endpointsClient, endpointSliceClient, endpointSlicesRef, endpointsRef } from '../kit/sd/kubernetes/resources.ts';
 import type { DiscoveryConfig } from './discovery-flags.ts';
 import { discoveryMetrics } from './discovery-metrics.ts';
-import type { BuildOptions } from './build.ts';
+import type { ComposeOptions } from './compose-service.ts';
 
 /** firstSyncReason is what `/readyz` reports until discovery has listed the Service once. */
 export const firstSyncReason = 'waiting for first discovery sync';
@@ -26,8 +27,8 @@ export interface DiscoveryOptions {
 /** Discovery is a started Kubernetes instancer and how to stop it. */
 export interface Discovery {
   instancer: KubernetesInstancer;
-  /** discovered is buildService's `discovered` option for this instancer. */
-  discovered: NonNullable<BuildOptions['discovered']>;
+  /** discovered is composeService's `discovered` option for this instancer. */
+  discovered: NonNullable<ComposeOptions['discovered']>;
   stop(): Promise<void>;
 }
 

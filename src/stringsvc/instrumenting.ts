@@ -1,5 +1,5 @@
-import { Counter, type Registry } from 'prom-client';
-import { LocalHistogram, type HistogramSeries } from '../kit/metrics/local-histogram.ts';
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { Batched } from '../kit/metrics/batched.ts';
 import type { ServiceMiddleware } from './service.ts';
 
 /** InstrumentingOptions name the metrics; go-kit's stringsvc2 uses `my_group_string_service_`. */
@@ -9,25 +9,32 @@ export interface InstrumentingOptions {
   prefix?: string;
 }
 
+/** Labels of one method and outcome, made once and shared by every call's update. */
+type Labels = { readonly method: 'uppercase' | 'count'; readonly error: 'true' | 'false' };
+
+/** Call is one call's update: its labels, its duration, and count's result. */
+interface Call {
+  labels: Labels;
+  seconds: number;
+  n?: number;
+}
+
 /**
  * instrumentingMiddleware records stringsvc2's metrics: `request_count{method,error}`,
  * `request_latency_seconds{method,error}` (a histogram in seconds — go-kit names it
  * `_microseconds` while storing seconds; we do not copy that) and `count_result`.
  * `error` is "true"/"false" rather than Go's `%v` of the error, to keep cardinality bounded.
- * The histograms are LocalHistograms, counted in plain arrays (see there why).
+ * Calls are applied to prom-client's metrics in batches and before every scrape (see Batched).
  */
 export function instrumentingMiddleware(options: InstrumentingOptions): ServiceMiddleware {
   const prefix = options.prefix ?? 'my_group_string_service_';
   const registers = [options.registry];
-  // Calls are tallied in plain numbers and added to the counter before each scrape, the only
-  // time a counter is read: prom-client builds a label key string on every inc.
-  const collect = () => {
-    for (const series of allSeries) {
-      if (series.calls === 0) continue;
-      series.count.inc(series.calls);
-      series.calls = 0;
-    }
-  };
+  const calls = new Batched<Call>(({ labels, seconds, n }) => {
+    requestCount.inc(labels);
+    requestLatency.observe(labels, seconds);
+    if (n !== undefined) countResult.observe(n);
+  });
+  const collect = () => calls.flush();
   const requestCount = new Counter({
     name: `${prefix}request_count`,
     help: 'Number of requests received.',
@@ -35,63 +42,51 @@ export function instrumentingMiddleware(options: InstrumentingOptions): ServiceM
     registers,
     collect,
   });
-  const requestLatency = new LocalHistogram({
+  const requestLatency = new Histogram({
     name: `${prefix}request_latency_seconds`,
     help: 'Total duration of requests in seconds.',
     labelNames: ['method', 'error'] as const,
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers,
+    collect,
   });
-  const countResult = new LocalHistogram({
+  const countResult = new Histogram({
     name: `${prefix}count_result`,
     help: 'The result of each count method (UTF-8 bytes).',
     buckets: [0, 1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
     registers,
-  }).series({});
-  // Label children resolved once: looking labels up per request is measurable at high rates.
-  const seriesOf = (method: string, error: 'true' | 'false'): Series => ({
-    count: requestCount.labels(method, error),
-    latency: requestLatency.series({ method, error }),
-    calls: 0,
+    collect,
   });
-  const uppercase = { ok: seriesOf('uppercase', 'false'), failed: seriesOf('uppercase', 'true') };
-  const count = { ok: seriesOf('count', 'false'), failed: seriesOf('count', 'true') };
-  const allSeries = [uppercase.ok, uppercase.failed, count.ok, count.failed];
-  const record = (series: Series, begin: number) => {
-    series.calls++;
-    series.latency.observe((performance.now() - begin) / 1000);
-  };
+  const uppercase = { ok: labels('uppercase', 'false'), failed: labels('uppercase', 'true') };
+  const count = { ok: labels('count', 'false'), failed: labels('count', 'true') };
 
   return (next) => ({
     async uppercase(ctx, s) {
       const begin = performance.now();
-      let series = uppercase.failed;
+      let outcome = uppercase.failed;
       try {
         const v = await next.uppercase(ctx, s);
-        series = uppercase.ok;
+        outcome = uppercase.ok;
         return v;
       } finally {
-        record(series, begin);
+        calls.add({ labels: outcome, seconds: (performance.now() - begin) / 1000 });
       }
     },
     async count(ctx, s) {
       const begin = performance.now();
-      let series = count.failed;
+      let outcome = count.failed;
+      let n: number | undefined;
       try {
-        const n = await next.count(ctx, s);
-        series = count.ok;
-        countResult.observe(n);
+        n = await next.count(ctx, s);
+        outcome = count.ok;
         return n;
       } finally {
-        record(series, begin);
+        calls.add({ labels: outcome, seconds: (performance.now() - begin) / 1000, n });
       }
     },
   });
 }
 
-/** Series are one method's label children for one outcome, and its calls not yet counted. */
-interface Series {
-  count: { inc(n: number): void };
-  latency: HistogramSeries;
-  calls: number;
+function labels(method: Labels['method'], error: Labels['error']): Labels {
+  return { method, error };
 }

@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isUsageError } from '../kit/cli.ts';
+import { UsageError } from '../kit/cli.ts';
+
+const isUsageError = (e: unknown): e is UsageError => e instanceof UsageError;
 import { instanceList, proxyConfig, proxyFlags } from './proxy-flags.ts';
 
 const defaults = Object.fromEntries(Object.entries(proxyFlags).map(([k, v]) => [k, v.default])) as Parameters<typeof proxyConfig>[0];

@@ -1,6 +1,6 @@
 import { durationMs, positiveNumber, UsageError, type FlagSpec } from '../kit/cli.ts';
 import type { Instance } from '../kit/sd/instancer.ts';
-import type { Resilience } from './balanced.ts';
+import type { Resilience } from './proxying.ts';
 
 /** proxyFlags are the frontend's flags; with `--proxy` empty the process is a plain backend. */
 export const proxyFlags = {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background } from '../kit/context.ts';
-import type { UppercaseRequest } from './endpoints.ts';
+import type { UppercaseRequest } from './transport.ts';
 import { proxyingMiddleware } from './proxying.ts';
 import { isServiceError, newStringService } from './service.ts';
 

@@ -2,7 +2,7 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { Batched } from '../kit/metrics/batched.ts';
 import type { BreakerState } from '../kit/circuitbreaker/breaker.ts';
 import type { Instance } from '../kit/sd/instancer.ts';
-import { requestOutcomes, type RequestOutcome, type UpstreamObserver } from './balanced.ts';
+import { requestOutcomes, type RequestOutcome, type UpstreamObserver } from './proxying.ts';
 
 const stateValue: Record<BreakerState, number> = { closed: 0, halfOpen: 1, open: 2 };
 const states = Object.keys(stateValue) as BreakerState[];

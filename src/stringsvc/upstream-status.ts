@@ -1,7 +1,12 @@
-import { classify } from '../kit/lb/classify.ts';
+import { classify } from './classify.ts';
 import { isNoEndpointsError, isNoHealthyEndpointsError } from '../kit/lb/balancer.ts';
 import { isRetryError } from '../kit/lb/retry.ts';
-import type { UpstreamFailure } from './transport.ts';
+
+/**
+ * UpstreamFailure says how to answer an infrastructure error raised behind an endpoint
+ * (the proxying frontend's retry, balancer, breakers): a status and a message for the client.
+ */
+export type UpstreamFailure = { status: number; message: string };
 
 /**
  * upstreamFailure answers the frontend's infrastructure errors: 504 when the deadline

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { reaped } from '../support/reaped.ts';
 import { once } from 'node:events';
 import { connect } from 'node:net';
-import { freeInstance } from '../../src/kit/testing/loopback.ts';
+import { freeInstance } from '../support/loopback.ts';
 import { createNetns, exposePort, waitForPort, type Netns } from './netns.ts';
 
 /** Peer is a running go-kit example, reachable from the host at `addr`. */

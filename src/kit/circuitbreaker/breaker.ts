@@ -1,4 +1,5 @@
-import type { Context } from '../context.ts';
+import CircuitBreaker from 'opossum';
+import { cancelled, type Context } from '../context.ts';
 import type { Middleware } from '../endpoint.ts';
 
 /** BreakerState is where a circuit breaker stands; balancers skip `open` instances. */
@@ -34,4 +35,117 @@ export function isBrokenCircuitError(err: unknown): err is BrokenCircuitError {
 /** circuitBreaker guards an endpoint with a Breaker (go-kit `circuitbreaker.Gobreaker`). */
 export function circuitBreaker<Req, Res>(breaker: Breaker): Middleware<Req, Res> {
   return (next) => (ctx, request) => breaker.execute(ctx, () => next(ctx, request));
+}
+
+/** OpossumBreakerOptions tunes the breaker like gobreaker; every field is optional. */
+export interface OpossumBreakerOptions {
+  /** consecutiveFailures opens the breaker after this many failures in a row. Default 5. */
+  consecutiveFailures?: number;
+  /** resetTimeoutMs is how long the breaker stays open before one trial call. Default 10 s. */
+  resetTimeoutMs?: number;
+  /**
+   * isFailure is the breaker's one predicate: whether a thrown error counts against the
+   * upstream. By default every error counts but the caller's own cancellation.
+   */
+  isFailure?(err: unknown, ctx: Context): boolean;
+  /** onStateChange reports every transition, e.g. for a state gauge. */
+  onStateChange?(from: BreakerState, to: BreakerState): void;
+}
+
+/** notCancelled is the default isFailure: nobody waiting any more says nothing of the upstream. */
+function notCancelled(_err: unknown, ctx: Context): boolean {
+  return !cancelled(ctx);
+}
+
+/**
+ * opossumBreaker is a Breaker on opossum with gobreaker's behaviour: it opens after
+ * `consecutiveFailures` failures in a row, half-opens after `resetTimeoutMs`, lets one
+ * trial call through and closes if it succeeds (or reopens if it fails).
+ *
+ * opossum trips on an error percentage over a rolling window, which has no exact
+ * "N in a row" setting. So its own trip is switched off (`errorThresholdPercentage: 100`:
+ * the rate is compared with `>`, so it can never trip), the consecutive count is kept
+ * here and `breaker.open()` is called at N; opossum still owns open → halfOpen → closed.
+ * Its own timeout is off too: the HTTP client already bounds each attempt.
+ *
+ * Business errors are values in the response, so they never reach the breaker. Errors
+ * `isFailure` rejects neither count nor reset the streak; if one ends a half-open trial
+ * the trial is inconclusive and the breaker goes back to open for another reset period.
+ */
+export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
+  const threshold = options.consecutiveFailures ?? 5;
+  const isFailure = options.isFailure ?? notCancelled;
+  let streak = 0;
+  let inconclusiveTrial = false;
+  const cb = new CircuitBreaker((call: () => Promise<unknown>, _ctx: Context, _trial: boolean) => call(), {
+    timeout: false,
+    // Errors that are not the upstream's fault are filtered: opossum rejects with them but
+    // counts no failure; one that ends a half-open trial leaves the trial undecided. opossum
+    // passes fire's arguments after the error (its typings predate that, hence the `?`s).
+    errorFilter: (err: unknown, _call?: unknown, ctx?: Context, trial?: boolean) => {
+      if (isFailure(err, ctx!)) return false;
+      if (trial) inconclusiveTrial = true;
+      return true;
+    },
+    resetTimeout: options.resetTimeoutMs ?? 10_000,
+    errorThresholdPercentage: 100,
+    volumeThreshold: 0,
+    // opossum keeps every call's latency for its rolling window and sorts them all for
+    // percentiles, each second and on every failure; we read none of it (our metrics are
+    // prom-client's), so it is off.
+    rollingPercentilesEnabled: false,
+    enableSnapshots: false,
+  });
+  let reported: BreakerState = 'closed';
+  const report = (to: BreakerState) => {
+    if (to === reported) return;
+    const from = reported;
+    reported = to;
+    options.onStateChange?.(from, to);
+  };
+  // opossum reports every unfiltered failure once; a run of `threshold` of them opens.
+  cb.on('failure', () => {
+    if (++streak >= threshold && !cb.opened) cb.open();
+  });
+  cb.on('open', () => report('open'));
+  cb.on('halfOpen', () => report('halfOpen'));
+  cb.on('close', () => {
+    streak = 0;
+    if (inconclusiveTrial) {
+      inconclusiveTrial = false;
+      cb.open();
+      return;
+    }
+    report('closed');
+  });
+
+  return {
+    get state(): BreakerState {
+      // A disposed breaker refuses everything, so it reads as open.
+      return cb.opened || cb.isShutdown ? 'open' : cb.halfOpen ? 'halfOpen' : 'closed';
+    },
+
+    async execute<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
+      let result: T;
+      try {
+        result = (await cb.fire(call, ctx, cb.halfOpen)) as T;
+      } catch (err) {
+        const refusal = refusalCode(err);
+        if (refusal === 'EOPENBREAKER') throw new BrokenCircuitError();
+        if (refusal === 'ESHUTDOWN') throw new BrokenCircuitError('circuit breaker is disposed: instance removed');
+        throw err;
+      }
+      streak = 0;
+      return result;
+    },
+
+    dispose() {
+      cb.shutdown();
+    },
+  };
+}
+
+/** refusalCode returns opossum's code when it refused the call itself rather than running it. */
+function refusalCode(err: unknown): unknown {
+  return typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
 }

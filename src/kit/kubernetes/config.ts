@@ -18,7 +18,9 @@ export interface RotatingTokenOptions {
 /**
  * RotatingTokenFile is a KubeConfig authenticator for bound ServiceAccount tokens: they
  * expire (typically after an hour) and the kubelet rewrites the file well before that, so
- * the file is re-read when its mtime changes, and at least once a minute regardless.
+ * the file is re-read when its mtime changes, and at least once a minute regardless. Why not
+ * client-node's `loadFromCluster`: its FileAuth re-reads only once a minute, so for up to a
+ * minute after a rotation it still sends the old token.
  */
 export class RotatingTokenFile {
   readonly #maxAgeMs: number;

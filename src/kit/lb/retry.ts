@@ -1,5 +1,4 @@
-import { callerCancelled, deadlineExceeded } from '../cancellation.ts';
-import { withDeadline, type Context } from '../context.ts';
+import { cancelled, expired, withDeadline, type Context } from '../context.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { isNoEndpointsError, isNoHealthyEndpointsError, type Balancer } from './balancer.ts';
 import type { RetryBudget } from './retry-budget.ts';
@@ -59,6 +58,16 @@ export interface RetryOptions {
   budget?: RetryBudget;
   /** onRetry is called before each retry, e.g. to count retries. */
   onRetry?(info: RetryInfo): void;
+  /**
+   * retryable is retry's one predicate: whether an attempt's error is worth another attempt.
+   * Default: every error but an empty or all-open balancer (NoEndpointsError,
+   * NoHealthyEndpointsError), which will not change within one request's deadline.
+   */
+  retryable?(err: unknown): boolean;
+}
+
+function notExhausted(err: unknown): boolean {
+  return !isNoEndpointsError(err) && !isNoHealthyEndpointsError(err);
 }
 
 /**
@@ -67,8 +76,8 @@ export interface RetryOptions {
  * while one is left, under one overall deadline.
  * Business errors are response values and are returned, not retried. The caller's own
  * cancellation is rethrown as is. Retrying stops at `maxAttempts`, the deadline, a
- * refusal by the budget, or when the balancer has nothing to pick; then a RetryError
- * listing every attempt is thrown.
+ * refusal by the budget, or an error `retryable` rejects; then a RetryError listing every
+ * attempt is thrown.
  *
  * The deadline reaches the attempts as `ctx.deadline` (no extra signal or timer per call), so
  * endpoints must bound their own waits by it, as the HTTP client does; the caller's signal
@@ -77,6 +86,7 @@ export interface RetryOptions {
 export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer<Req, Res>) => Endpoint<Req, Res> {
   const maxAttempts = options.maxAttempts ?? 3;
   const maxTimeMs = options.maxTimeMs ?? 250;
+  const retryable = options.retryable ?? notExhausted;
   return (balancer) => {
     async function attemptAll(ctx: Context, parent: Context, request: Req): Promise<Res> {
       options.budget?.recordRequest();
@@ -87,7 +97,7 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
       let budgetExhausted = false;
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         if (attempt > 1) {
-          if (deadlineExceeded(ctx)) break;
+          if (expired(ctx)) break;
           if (options.budget && !options.budget.tryRetry()) {
             budgetExhausted = true;
             break;
@@ -100,15 +110,14 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
           instance = picked.instance;
           return await picked.endpoint(ctx, request);
         } catch (error) {
-          if (callerCancelled(parent)) throw error;
+          if (cancelled(parent)) throw error;
           (attempts ??= []).push({ attempt, instance, error });
           if (instance !== undefined) (tried ??= []).push(instance);
-          // An empty or all-open set will not change within one request's deadline.
-          if (isNoEndpointsError(error) || isNoHealthyEndpointsError(error)) break;
+          if (!retryable(error)) break;
           if (ctx.signal.aborted) break;
         }
       }
-      throw new RetryError(attempts ?? [], { deadlineExceeded: deadlineExceeded(ctx) || ctx.signal.aborted, budgetExhausted });
+      throw new RetryError(attempts ?? [], { deadlineExceeded: expired(ctx), budgetExhausted });
     }
 
     return (parent, request) => attemptAll(withDeadline(parent, maxTimeMs), parent, request);

@@ -20,5 +20,7 @@ test('InstanceBroadcaster sends full sets and errors, and stops after unsubscrib
   stop();
   b.update({ instances: ['c:1'] });
   assert.deepEqual(seen, [{ instances: [] }, { instances: ['a:1', 'b:1'] }, { err: boom }]);
-  assert.deepEqual(b.state, { instances: ['c:1'] });
+  const late: InstanceEvent[] = [];
+  b.subscribe((e) => late.push(e));
+  assert.deepEqual(late, [{ instances: ['c:1'] }], 'a new subscriber gets the latest state');
 });

@@ -39,11 +39,6 @@ export class InstanceBroadcaster implements Instancer {
     for (const listener of [...this.#listeners]) listener(this.#state);
   }
 
-  /** state is the latest published event. */
-  get state(): InstanceEvent {
-    return this.#state;
-  }
-
   subscribe(listener: InstanceListener): () => void {
     this.#listeners.add(listener);
     listener(this.#state);

@@ -3,12 +3,23 @@ import assert from 'node:assert/strict';
 import {
   instanceOf,
   MergedSet,
-  mergeSlices,
   pickPort,
   sliceContribution,
   useOf,
   type EndpointSliceLike,
+  type PortSelector,
 } from './endpointslices.ts';
+import type { Instance } from '../instancer.ts';
+
+/** mergeSlices is the full, non-incremental merge: the reference the incremental one is tested against. */
+function mergeSlices(slices: readonly EndpointSliceLike[], port: PortSelector): Instance[] {
+  const ready = new Set<Instance>();
+  const drain = new Set<Instance>();
+  for (const s of slices) {
+    for (const [instance, use] of sliceContribution(s, port)) (use === 'ready' ? ready : drain).add(instance);
+  }
+  return [...(ready.size > 0 ? ready : drain)].sort();
+}
 
 const ports = [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'metrics', port: 9090 }];
 

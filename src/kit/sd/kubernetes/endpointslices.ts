@@ -147,13 +147,3 @@ function decrement(counts: Map<Instance, number>, instance: Instance): boolean {
   counts.set(instance, n - 1);
   return false;
 }
-
-/** mergeSlices is the full, non-incremental merge: the reference the incremental one is tested against. */
-export function mergeSlices(slices: readonly EndpointSliceLike[], port: PortSelector): Instance[] {
-  const ready = new Set<Instance>();
-  const drain = new Set<Instance>();
-  for (const s of slices) {
-    for (const [instance, use] of sliceContribution(s, port)) (use === 'ready' ? ready : drain).add(instance);
-  }
-  return [...(ready.size > 0 ? ready : drain)].sort();
-}

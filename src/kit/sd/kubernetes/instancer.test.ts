@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { InstanceEvent } from '../instancer.ts';
 import type { EndpointSliceLike } from './endpointslices.ts';
 import { KubernetesInstancer } from './instancer.ts';
-import type { Listed, ResourceClient, WatchEventType } from './watcher.ts';
+import type { Listed, ResourceClient, WatchEventType } from './resource-client.ts';
 
 /** ScriptedClient serves scripted lists and lets the test push watch events. */
 class ScriptedClient implements ResourceClient<EndpointSliceLike> {

@@ -1,7 +1,8 @@
 import { InstanceBroadcaster, type Instance } from '../instancer.ts';
 import { endpointsContribution, type EndpointsLike } from './endpoints.ts';
 import { MergedSet, sliceContribution, type Contribution, type EndpointSliceLike, type PortSelector } from './endpointslices.ts';
-import { Watcher, type BackoffOptions, type ResourceClient, type RestartReason, type Timers, type WatchEventType } from './watcher.ts';
+import { Watcher, type BackoffOptions, type RestartReason, type Timers } from './watcher.ts';
+import type { ResourceClient, WatchEventType } from './resource-client.ts';
 
 /** KubernetesInstancerOptions configure a KubernetesInstancer; events are optional callbacks. */
 export interface KubernetesInstancerOptions {

@@ -1,4 +1,4 @@
-import type { Listed } from './watcher.ts';
+import type { Listed } from './resource-client.ts';
 
 /** Page is one chunk of a list the API server returned for a `limit`ed request. */
 export interface Page<T> {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accessDenied, AccessDeniedError, isAccessDeniedError, qualified } from './rbac.ts';
+import { accessDenied } from './rbac.ts';
+import { AccessDeniedError, isAccessDeniedError, qualified } from './access-denied.ts';
 
 test('AccessDeniedError names verb, resource, namespace and user', () => {
   const err = new AccessDeniedError({ verb: 'watch', group: 'discovery.k8s.io', resource: 'endpointslices', namespace: 'prod', user: 'system:serviceaccount:prod:fe' });

@@ -1,10 +1,7 @@
 import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { ResourceRef } from './resources.ts';
-import { AccessDeniedError, isAccessDeniedError, qualified, type AccessAttributes } from './access-denied.ts';
-import { statusCode } from './watcher.ts';
-
-export { AccessDeniedError, isAccessDeniedError, qualified, type AccessAttributes };
-
+import { AccessDeniedError, type AccessAttributes } from './access-denied.ts';
+import { statusCode } from './resource-client.ts';
 
 /** CheckAccessOptions say what to check; verbs default to the ones a watch needs. */
 export interface CheckAccessOptions extends ResourceRef {

@@ -1,8 +1,9 @@
-import { CoreV1Api, DiscoveryV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, DiscoveryV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { EndpointsLike } from './endpoints.ts';
 import type { EndpointSliceLike } from './endpointslices.ts';
 import { listAllPages } from './pages.ts';
-import type { ResourceClient, WatchEventType } from './watcher.ts';
+import { watchStream } from './watch-stream.ts';
+import type { ResourceClient } from './resource-client.ts';
 
 /** Resource names one discovery source reads, for RBAC checks and messages. */
 export interface ResourceRef {
@@ -35,15 +36,11 @@ function watchTimeoutSeconds(): number {
   return 300 + Math.floor(Math.random() * 300);
 }
 
-/** rawWatch wraps the client's Watch (not its informer, which gives up on non-410 errors). */
+/** rawWatch watches `path` from a resourceVersion (not client-node's informer, which gives up on non-410 errors). */
 function rawWatch(kc: KubeConfig, path: string, params: Record<string, string>): ResourceClient<never>['watch'] {
-  const watch = new Watch(kc);
-  // Our Watcher owns the silence detection; the library's own 30 s idle abort would cut quiet watches.
-  // It is private in the typings but the documented knob in the source.
-  (watch as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 15 * 60_000;
-  return async (resourceVersion, onEvent, onDone) => {
+  return (resourceVersion, onEvent, onDone) => {
     const query = { ...params, resourceVersion, allowWatchBookmarks: 'true', timeoutSeconds: String(watchTimeoutSeconds()) };
-    return watch.watch(path, query, (type: string, object: unknown) => onEvent(type as WatchEventType, object), onDone);
+    return watchStream(kc, path, query, onEvent, onDone);
   };
 }
 

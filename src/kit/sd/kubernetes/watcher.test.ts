@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, statusCode, Watcher, type Listed, type ResourceClient, type Timers, type WatchEventType } from './watcher.ts';
+import { backoffDelay, Watcher, type Timers } from './watcher.ts';
+import { statusCode, type Listed, type ResourceClient, type WatchEventType } from './resource-client.ts';
 
 interface Obj {
   metadata: { name: string; resourceVersion: string };

@@ -1,15 +1,14 @@
-import type { RequestListener } from 'node:http';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger as PinoLogger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../../health.ts';
 import { HttpError } from './errors.ts';
-import { rawBody } from './raw-body.ts';
-import { requestContext } from './context.ts';
-import { accessLogger, type AccessLogFormat } from './access-log.ts';
+import { rawBody } from './body.ts';
+import { requestContext } from './request-context.ts';
+import { type AccessLogFormat, accessLogger } from './access-log.ts';
 import { defaultErrorEncoder, encodeJSON, writeHead } from './server.ts';
-import type { Handler, ServerReply, ServerRequest } from './handler.ts';
-import { routeTable } from './route-table.ts';
+import { type Handler, pathOf, type ServerReply, type ServerRequest } from './handler.ts';
 
 /** Route binds one handler to a method and path; several routes may share a path. */
 export interface Route {
@@ -35,8 +34,13 @@ export interface AppOptions {
 /**
  * createApp assembles the shared HTTP surface: request ids, access log, body limit, the
  * service routes (404 for unknown paths, 405 with `Allow` for wrong methods), `/healthz`,
- * `/readyz`, `/metrics`, and a last-resort error handler that always answers JSON. Exact
- * route matches skip express's dispatch (see routeTable); express serves everything else.
+ * `/readyz`, `/metrics`, and a last-resort error handler that always answers JSON.
+ *
+ * One list of routes, and this is the one place that decides who serves what: the route table
+ * answers exact method-and-path matches, express (mounted with the same list) everything else
+ * — HEAD, trailing slashes, unknown paths, 405s — because express's per-request dispatch
+ * (router walk, re-prototyped req and res) costs more than a small request's own work, while
+ * its handling of the edge cases is worth keeping; so the table changes speed, never answers.
  */
 export function createApp(options: AppOptions): RequestListener {
   const prelude = [requestIds(options), rawBody(options.bodyLimitBytes)];
@@ -118,4 +122,56 @@ function mountRoutes(app: Express, routes: Route[]): void {
       next(new HttpError(405, `method ${req.method} not allowed on ${path}; allowed: ${allow}`, { allow })),
     );
   }
+}
+
+/** ErrorHandler answers an error a handler passed on (express's four-argument contract). */
+export type ErrorHandler = (err: unknown, req: ServerRequest, res: ServerReply) => void;
+
+/** RouteTableOptions are the exact routes, what runs before each, and where the rest go. */
+export interface RouteTableOptions {
+  /** Exact `method path` pairs served directly; the path is compared without its query. */
+  routes: ReadonlyArray<{ method: string; path: string; handler: Handler }>;
+  /** Handlers run in order before the route's (ids, access log, body), as express middlewares. */
+  prelude: readonly Handler[];
+  /** Receives every request no route names exactly: the express app, with the same routes. */
+  fallback: RequestListener;
+  onError: ErrorHandler;
+}
+
+/**
+ * routeTable serves exact method-and-path matches of `routes`, running `prelude` first, and
+ * hands every other request to `fallback` (createApp, above, says why there are two).
+ */
+export function routeTable(options: RouteTableOptions): RequestListener {
+  // Method, then path: no key string is built per request, and method names are interned.
+  const table = new Map<string, Map<string, Handler>>();
+  for (const r of options.routes) {
+    let paths = table.get(r.method);
+    if (paths === undefined) table.set(r.method, (paths = new Map()));
+    paths.set(r.path, r.handler);
+  }
+  const { prelude, fallback, onError } = options;
+  const last = prelude.length;
+  return (req: IncomingMessage, res: ServerResponse) => {
+    const handler = table.get(req.method ?? '')?.get(pathOf(req));
+    if (handler === undefined) return fallback(req, res);
+    const sreq = req as ServerRequest;
+    const sres = res as ServerReply;
+    sres.locals = {};
+    // One `next` serves the whole chain; `step` past the prelude means the route's own handler.
+    let step = 0;
+    const next = (err?: unknown): void => {
+      if (err === undefined && step > last) err = new Error('handler called next() without an error');
+      if (err !== undefined) return onError(err, sreq, sres);
+      const h = step < last ? prelude[step]! : handler;
+      step++;
+      try {
+        const out = h(sreq, sres, next);
+        if (out instanceof Promise) out.catch((e: unknown) => onError(e ?? new Error('handler rejected without a reason'), sreq, sres));
+      } catch (e) {
+        onError(e, sreq, sres);
+      }
+    };
+    next();
+  };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background, withTimeout, type Context } from '../../context.ts';
-import { freeInstance, json, startLoopback } from '../../testing/loopback.ts';
+import { freeInstance, json, startLoopback } from '../../../../test/support/loopback.ts';
 import { httpClient, isUpstreamError, type HttpClientOptions } from './client.ts';
 
 interface UpReq { s: string }

@@ -6,10 +6,10 @@ import { Registry } from 'prom-client';
 import { Readiness } from '../../health.ts';
 import { createApp } from './app.ts';
 import { listen } from './listen.ts';
-import { jsonObjectBody, stringField } from './json-body.ts';
+import { jsonObjectBody, stringField } from './body.ts';
 import { goJSON, serve } from './server.ts';
 import { isHttpError } from './errors.ts';
-import { rawExchange } from '../../testing/raw-http.ts';
+import { rawExchange } from '../../../../test/support/raw-http.ts';
 
 /** echoServer serves one endpoint that answers the decoded `s`, behind the shared app. */
 async function echoServer(bodyLimitBytes: number): Promise<{ server: Server; port: number }> {

@@ -75,22 +75,16 @@ export function encodeJSON(res: ServerReply, body: unknown, status = 200): void 
   res.end(text);
 }
 
-/** statusOf is the status an error answers with: its own for HttpError, otherwise 500. */
-export function statusOf(err: unknown): number {
-  return isHttpError(err) ? err.status : 500;
-}
-
 /**
  * defaultErrorEncoder answers `{"err": "<message>"}`. Unexpected errors are logged and their
  * message is not leaked; HttpErrors are the client's fault and are described to it.
  */
-export function defaultErrorEncoder(err: unknown, req: ServerRequest, res: ServerReply): void {
+export function defaultErrorEncoder(err: unknown, _req: ServerRequest, res: ServerReply): void {
   if (isHttpError(err)) {
     for (const [k, v] of Object.entries(err.headers)) res.setHeader(k, v);
     encodeJSON(res, { err: err.message }, err.status);
     return;
   }
   res.locals.ctx?.logger.error({ err }, 'unhandled error');
-  void req;
   encodeJSON(res, { err: 'internal server error' }, 500);
 }

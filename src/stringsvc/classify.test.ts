@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BrokenCircuitError } from '../circuitbreaker/breaker.ts';
-import { RateLimitedError } from '../ratelimit/limiter.ts';
-import { UpstreamError } from '../transport/http/client.ts';
-import { NoEndpointsError, NoHealthyEndpointsError } from './balancer.ts';
+import { BrokenCircuitError } from '../kit/circuitbreaker/breaker.ts';
+import { RateLimitedError } from '../kit/ratelimit/limiter.ts';
+import { UpstreamError } from '../kit/transport/http/client.ts';
+import { NoEndpointsError, NoHealthyEndpointsError } from '../kit/lb/balancer.ts';
 import { classify } from './classify.ts';
-import { RetryError } from './retry.ts';
+import { RetryError } from '../kit/lb/retry.ts';
 
 const timeout = new UpstreamError('timeout', 'a:1', 'timed out');
 const refused = new UpstreamError('unreachable', 'a:1', 'ECONNREFUSED');
@@ -35,5 +35,6 @@ test('retry errors: deadline first, then all-limited, any bad answer, all timeou
   assert.equal(classify(retried([timeout, timeout])), 'deadline');
   assert.equal(classify(retried([timeout, refused])), 'unavailable');
   assert.equal(classify(retried([new NoHealthyEndpointsError(['a:1'])])), 'unavailable');
+  assert.equal(classify(retried([new NoEndpointsError()])), 'unavailable');
   assert.equal(classify(retried([new TypeError('a bug')])), undefined);
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background } from '../kit/context.ts';
-import { makeEndpoints } from './endpoints.ts';
+import { makeEndpoints } from './transport.ts';
 import { newStringService, type StringService } from './service.ts';
 
 test('business errors become a value in the response, without throwing', async () => {

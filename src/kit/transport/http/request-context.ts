@@ -1,12 +1,12 @@
 import type { ServerReply, ServerRequest } from './handler.ts';
-import { noop, type Context, type Logger } from '../../context.ts';
+import { CancelledError, DeadlineExceededError, type Context, type Logger } from '../../context.ts';
 
 /**
- * RequestContext is the endpoint Context of one HTTP request. It is done when the client goes away
- * before the answer is sent, or when the handler deadline passes, so upstream calls made on its
- * behalf stop too. The watch (a timer and a close listener) starts on first use, as do the signal
- * and the logger: a backend that never calls upstream never pays for them, and a proxy that only
- * waits through afterFunc never builds the signal.
+ * RequestContext is the endpoint Context of one HTTP request. Its signal aborts with a
+ * CancelledError when the client goes away before the answer is sent, or with a
+ * DeadlineExceededError when the handler deadline passes, so upstream calls made on its behalf
+ * stop too. The signal and its watch (a timer and a close listener) are made on first read, as
+ * is the logger: a backend that never calls upstream pays for none of them.
  */
 class RequestContext implements Context {
   readonly requestId: string;
@@ -16,10 +16,6 @@ class RequestContext implements Context {
   readonly #base: Logger;
   #logger: Logger | undefined;
   #signal: AbortSignal | undefined;
-  /** undefined until the watch starts; then whoever waits for the end. */
-  #waiters: Array<(reason: unknown) => void> | undefined;
-  #done = false;
-  #reason: unknown;
 
   constructor(requestId: string, base: Logger, deadline: number, res: ServerReply, traceparent: string | undefined) {
     this.requestId = requestId;
@@ -38,47 +34,16 @@ class RequestContext implements Context {
     if (this.#signal) return this.#signal;
     const ac = new AbortController();
     this.#signal = ac.signal;
-    this.onDone((reason) => ac.abort(reason));
-    return ac.signal;
-  }
-
-  onDone(fn: (reason: unknown) => void): () => void {
-    if (this.#waiters === undefined) this.#watch();
-    if (this.#done) {
-      fn(this.#reason);
-      return noop;
-    }
-    const waiters = this.#waiters!;
-    waiters.push(fn);
-    return () => {
-      const i = waiters.indexOf(fn);
-      if (i !== -1) waiters.splice(i, 1);
-    };
-  }
-
-  #watch(): void {
-    this.#waiters = [];
     const res = this.#res;
-    const timer = setTimeout(
-      () => this.#finish(new DOMException('handler deadline exceeded', 'TimeoutError')),
-      Math.max(0, this.deadline - Date.now()),
-    );
+    const timer = setTimeout(() => ac.abort(new DeadlineExceededError('handler deadline exceeded')), Math.max(0, this.deadline - Date.now()));
     timer.unref();
     const onClose = () => {
       clearTimeout(timer);
-      if (!res.writableFinished) this.#finish(new DOMException('client closed the request', 'AbortError'));
+      if (!res.writableFinished) ac.abort(new CancelledError('client closed the request'));
     };
     if (res.closed) onClose();
     else res.on('close', onClose); // a response closes once: no once-wrapper needed
-  }
-
-  #finish(reason: unknown): void {
-    if (this.#done) return;
-    this.#done = true;
-    this.#reason = reason;
-    const waiters = this.#waiters!;
-    this.#waiters = [];
-    for (const fn of waiters) fn(reason);
+    return ac.signal;
   }
 }
 

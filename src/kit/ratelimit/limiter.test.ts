@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background } from '../context.ts';
-import { isRateLimitedError } from './limiter.ts';
-import { tokenBucket, tokenBucketLimiter } from './token-bucket.ts';
+import { erroringLimiter, isRateLimitedError, tokenBucket } from './limiter.ts';
 
-async function takeMany(allow: () => Promise<boolean>, n: number): Promise<number> {
+async function takeMany(allow: () => boolean, n: number): Promise<number> {
   let ok = 0;
   for (let i = 0; i < n; i++) if (await allow()) ok++;
   return ok;
@@ -36,7 +35,7 @@ test('refusals do not consume tokens', async () => {
   assert.equal(await bucket.allow(), true);
 });
 
-test('concurrent calls never overdraw the bucket', async () => {
+test('concurrent callers never overdraw the bucket', async () => {
   const bucket = tokenBucket({ rate: 1, burst: 20, now: () => 0 });
   const results = await Promise.all(Array.from({ length: 50 }, () => bucket.allow()));
   assert.equal(results.filter(Boolean).length, 20);
@@ -53,7 +52,7 @@ test('defaults to 100/s with a burst of 100', async () => {
 test('the middleware throws RateLimitedError without calling next, and reports it', async () => {
   let calls = 0;
   let limited = 0;
-  const e = tokenBucketLimiter<string, string>({ rate: 1, burst: 2, now: () => 0, onLimited: () => limited++ })(
+  const e = erroringLimiter<string, string>(tokenBucket({ rate: 1, burst: 2, now: () => 0 }), { onLimited: () => limited++ })(
     async (_ctx, s) => { calls++; return s; },
   );
   assert.equal(await e(background(), 'a'), 'a');
@@ -70,4 +69,17 @@ test('fractional rates accumulate across many small refills', async () => {
   for (let i = 0; i < 333; i++) { now += 10; assert.equal(await bucket.allow(), false); } // 3.33 s → 0.999 token
   now += 10;
   assert.equal(await bucket.allow(), true);
+});
+
+test('burst semantics: after a quiet spell exactly `burst` calls pass at once, then one per 1/rate seconds', () => {
+  let now = 0;
+  const bucket = tokenBucket({ rate: 2, burst: 3, now: () => now });
+  now += 10_000;
+  const passed = Array.from({ length: 5 }, () => bucket.allow());
+  assert.deepEqual(passed, [true, true, true, false, false]);
+  now += 499;
+  assert.equal(bucket.allow(), false, 'not a whole token yet');
+  now += 1;
+  assert.equal(bucket.allow(), true, 'one token per 500 ms');
+  assert.equal(bucket.allow(), false);
 });

@@ -1,4 +1,4 @@
-import { afterFunc, type Context } from '../kit/context.ts';
+import type { Context } from '../kit/context.ts';
 
 /**
  * PathContext is a request Context that also knows the HTTP path it came in on, so endpoint
@@ -9,8 +9,8 @@ export interface PathContext extends Context {
 }
 
 /**
- * withPath derives a PathContext; the transport calls it before the endpoint runs. The signal
- * and onDone are delegated, not copied: the HTTP context builds its signal lazily behind a getter.
+ * withPath derives a PathContext; the transport calls it before the endpoint runs. The signal is
+ * read through, not copied: the HTTP context builds it lazily behind a getter.
  */
 export function withPath(ctx: Context, path: string): PathContext {
   return {
@@ -21,7 +21,6 @@ export function withPath(ctx: Context, path: string): PathContext {
     get signal() {
       return ctx.signal;
     },
-    onDone: (fn) => afterFunc(ctx, fn),
     path,
   };
 }

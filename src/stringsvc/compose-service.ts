@@ -1,18 +1,15 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
 import { FixedInstancer, type Instancer } from '../kit/sd/instancer.ts';
-import { uppercaseEndpoint } from './client.ts';
 import { instrumentingMiddleware } from './instrumenting.ts';
 import { loggingMiddleware } from './logging.ts';
 import type { ProxyConfig } from './proxy-flags.ts';
-import { proxyingMiddleware } from './proxying.ts';
+import { balancedEndpoint, proxyingMiddleware, uppercaseMethod } from './proxying.ts';
 import { newStringService, type StringService } from './service.ts';
-import type { UpstreamFailure } from './transport.ts';
-import { upstreamFailure } from './upstream-status.ts';
 import { upstreamMetrics } from './upstream-metrics.ts';
 
-/** BuildOptions is what the process hands over after reading its flags. */
-export interface BuildOptions {
+/** ComposeOptions is what the process hands over after reading its flags. */
+export interface ComposeOptions {
   proxy: ProxyConfig;
   registry: Registry;
   logger: Logger;
@@ -25,21 +22,19 @@ export interface BuildOptions {
   discovered?: { instancer: Instancer; describe: Record<string, unknown>; invalidateOnErrorMs?: number };
 }
 
-/** Built is the service onion plus what the transport and shutdown need from it. */
-export interface Built {
+/** Composed is the service onion plus what the transport and shutdown need from it. */
+export interface Composed {
   svc: StringService;
-  /** classify maps infrastructure errors to a status (the backend never has any). */
-  classify: (err: unknown) => UpstreamFailure | undefined;
   /** close releases upstream pools; call it once the server has drained. */
   close(): void;
 }
 
 /**
- * buildService assembles stringsvc3's onion, innermost first: the service, the proxying
+ * composeService assembles stringsvc3's onion, innermost first: the service, the proxying
  * middleware when `--proxy` names instances, then logging and instrumenting — so the
  * frontend's log lines and metrics cover the remote call, as in the seed.
  */
-export function buildService(options: BuildOptions): Built {
+export function composeService(options: ComposeOptions): Composed {
   const { proxy, registry, logger } = options;
   let svc = newStringService();
   let close = () => {};
@@ -47,7 +42,7 @@ export function buildService(options: BuildOptions): Built {
   if (proxy.instances.length === 0 && !discovered) {
     logger.info({ proxy_to: 'none' }, 'proxying');
   } else {
-    const uppercase = uppercaseEndpoint({
+    const uppercase = balancedEndpoint(uppercaseMethod, {
       instancer: discovered?.instancer ?? new FixedInstancer(proxy.instances),
       resilience: proxy.resilience,
       // Kubernetes discovery logs its own failures already; the Endpointer's echo of them is debug.
@@ -61,5 +56,5 @@ export function buildService(options: BuildOptions): Built {
   }
   if (options.requestLog) svc = loggingMiddleware()(svc);
   svc = instrumentingMiddleware({ registry, prefix: options.metricsPrefix })(svc);
-  return { svc, classify: upstreamFailure, close };
+  return { svc, close };
 }

@@ -1,12 +1,13 @@
-import { isBrokenCircuitError } from '../circuitbreaker/breaker.ts';
-import { isRateLimitedError } from '../ratelimit/limiter.ts';
-import { isUpstreamError } from '../transport/http/client.ts';
-import { isNoEndpointsError, isNoHealthyEndpointsError } from './balancer.ts';
-import { isRetryError } from './retry.ts';
+import { isBrokenCircuitError } from '../kit/circuitbreaker/breaker.ts';
+import { isDeadlineReason } from '../kit/context.ts';
+import { isRateLimitedError } from '../kit/ratelimit/limiter.ts';
+import { isUpstreamError } from '../kit/transport/http/client.ts';
+import { isNoEndpointsError, isNoHealthyEndpointsError } from '../kit/lb/balancer.ts';
+import { isRetryError } from '../kit/lb/retry.ts';
 
 /**
- * FailureCategory is how a failed upstream call should be reported downstream; the HTTP
- * error encoder maps them to 504, 429, 503 and 502.
+ * FailureCategory is how a failed upstream call should be reported downstream;
+ * upstreamFailure (upstream-status.ts) maps them to 504, 429, 503 and 502.
  */
 export type FailureCategory = 'deadline' | 'rate_limited' | 'unavailable' | 'bad_upstream';
 
@@ -35,6 +36,6 @@ function classifyOne(err: unknown): FailureCategory | undefined {
   }
   if (isRateLimitedError(err)) return 'rate_limited';
   if (isBrokenCircuitError(err) || isNoEndpointsError(err) || isNoHealthyEndpointsError(err)) return 'unavailable';
-  if ((err instanceof Error || err instanceof DOMException) && err.name === 'TimeoutError') return 'deadline';
+  if (isDeadlineReason(err)) return 'deadline';
   return undefined;
 }

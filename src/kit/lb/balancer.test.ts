@@ -1,8 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResolvedEndpoint } from '../sd/endpointer.ts';
-import { isNoEndpointsError, isNoHealthyEndpointsError } from './balancer.ts';
-import { roundRobin } from './round-robin.ts';
+import { isNoEndpointsError, isNoHealthyEndpointsError, roundRobin } from './balancer.ts';
 
 function fixed(instances: string[], unhealthy = new Set<string>()): ResolvedEndpoint<string, string>[] {
   return instances.map((instance) => ({ instance, endpoint: async () => instance, healthy: () => !unhealthy.has(instance) }));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { background, type Context } from '../kit/context.ts';
-import { pathOf, withPath } from './context.ts';
+import { pathOf, withPath } from './path-context.ts';
 
 test('withPath keeps every Context field and reads a lazy signal only when asked', () => {
   let built = 0;

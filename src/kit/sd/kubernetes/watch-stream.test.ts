@@ -1,0 +1,60 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { watchStream } from './watch-stream.ts';
+import { statusCode } from './resource-client.ts';
+
+/** apiServer answers every request with `answer` and records the URLs and auth headers it saw. */
+async function apiServer(t: { after(fn: () => Promise<void>): void }, answer: (res: ServerResponse) => void) {
+  const seen: Array<{ url: string; auth: string | undefined }> = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', auth: req.headers.authorization });
+    answer(res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+    users: [{ name: 'u', token: 'tok' }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return { kc, seen };
+}
+
+test('streams each event line, skips what is not JSON, ends once with null when the server closes', async (t) => {
+  const { kc, seen } = await apiServer(t, (res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"type":"ADDED","object":{"n":1}}\n{"type":"BOOKMARK","object":{"n":2}}\n');
+    res.end('not json\n');
+  });
+  const events: unknown[] = [];
+  const ends: unknown[] = [];
+  await watchStream(kc, '/api/v1/namespaces/ns/endpoints', { resourceVersion: '7' }, (type, object) => events.push([type, object]), (err) => ends.push(err));
+  for (let i = 0; i < 100 && ends.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.deepEqual(events, [['ADDED', { n: 1 }], ['BOOKMARK', { n: 2 }]]);
+  assert.deepEqual(ends, [null]);
+  assert.equal(seen[0]!.url, '/api/v1/namespaces/ns/endpoints?watch=true&resourceVersion=7');
+  assert.equal(seen[0]!.auth, 'Bearer tok');
+});
+
+test('a refused watch ends with its status code; abort ends a quiet one, once', async (t) => {
+  const refused = await apiServer(t, (res) => { res.writeHead(403); res.end(); });
+  const ends: unknown[] = [];
+  await watchStream(refused.kc, '/x', {}, () => {}, (err) => ends.push(err));
+  assert.equal(ends.length, 1);
+  assert.equal(statusCode(ends[0]), 403);
+
+  const quiet = await apiServer(t, (res) => res.writeHead(200).flushHeaders());
+  const quietEnds: unknown[] = [];
+  const handle = await watchStream(quiet.kc, '/x', {}, () => {}, (err) => quietEnds.push(err));
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(quietEnds, [], 'a quiet watch stays open');
+  handle.abort();
+  for (let i = 0; i < 100 && quietEnds.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(quietEnds.length, 1);
+});
