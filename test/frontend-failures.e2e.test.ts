@@ -53,6 +53,13 @@ describe('a backend is SIGKILLed under load, then restarted', () => {
     // Without skipping, about a third of the ~240 later requests would have tried it first.
     assert.ok(failed >= 1 && failed < 30, `failed calls to the dead backend: ${failed}`);
     assert.ok(metricValue(text, 'stringsvc_upstream_retries_total') >= 1);
+    // The retries absorbed every failure, so only the log tells of them: one warn line each.
+    const line = await fe!.lastLine((l) => l['msg'] === 'upstream attempt failed; retrying' && l['instance'] === victim.addr);
+    assert.ok(line, 'a failed attempt the retry absorbed is logged');
+    assert.equal(line['level'], 40);
+    assert.match(String(line['request_id']), /^[0-9a-f]{32}$/);
+    assert.equal(line['attempt'], 1);
+    assert.equal(typeof line['error'], 'string');
   });
 
   test('restarted on the same port, it rejoins after the reset timeout', async () => {

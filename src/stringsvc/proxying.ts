@@ -97,7 +97,12 @@ export function balancedEndpoint<Req, Res>(method: RemoteMethod<Res>, options: B
     maxAttempts: r.maxAttempts ?? 3,
     maxTimeMs: r.maxTimeMs ?? 250,
     budget: retryBudget({ ratio: r.retryBudgetRatio ?? 0.2 }),
-    onRetry: () => observer.onRetry?.(),
+    onRetry: ({ previous }, ctx) => {
+      observer.onRetry?.();
+      // A failure a retry absorbs is invisible to the client: the log is where it shows.
+      const err = previous.error instanceof Error ? previous.error.message : String(previous.error);
+      ctx.logger.warn({ instance: previous.instance, attempt: previous.attempt, error: err }, 'upstream attempt failed; retrying');
+    },
   })(roundRobin(endpointer));
   return { endpoint, close: () => endpointer.close() };
 }

@@ -32,9 +32,9 @@ test('records per-instance requests, breaker state and transitions, limits, retr
   }
 });
 
-test("a removed instance's series are dropped and late events do not bring them back", async () => {
+test("with retainMs 0 a removed instance's series are dropped at once and late events do not bring them back", async () => {
   const registry = new Registry();
-  const m = upstreamMetrics({ registry });
+  const m = upstreamMetrics({ registry, retainMs: 0 });
   m.onInstances!(['a:1', 'b:1']);
   m.onRequest!('b:1', 'timeout', 0.1);
   m.onBreakerStateChange!('b:1', 'closed', 'open');
@@ -46,4 +46,36 @@ test("a removed instance's series are dropped and late events do not bring them 
   assert.deepEqual(lines.filter((l) => l.includes('b:1')), []);
   assert.ok(lines.includes('stringsvc_upstream_endpoints 1'));
   assert.ok(lines.includes('stringsvc_upstream_breaker_state{instance="a:1"} 0'));
+});
+
+test("a removed instance's series stay for retainMs, so its last failures are scraped, then go for good", async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const registry = new Registry();
+  const m = upstreamMetrics({ registry, retainMs: 60_000 });
+  m.onInstances!(['a:1', 'b:1']);
+  m.onInstances!(['a:1']);
+  // A call in flight when it left still counts while its series are kept.
+  m.onRequest!('b:1', 'unreachable', 0.1);
+  let lines = await series(registry);
+  assert.ok(lines.includes('stringsvc_upstream_requests_total{instance="b:1",outcome="unreachable"} 1'), lines.join('\n'));
+  assert.ok(lines.includes('stringsvc_upstream_endpoints 1'), 'the gauge counts instances in use only');
+  t.mock.timers.tick(60_000);
+  m.onRequest!('b:1', 'cancelled', 0.1);
+  lines = await series(registry);
+  assert.deepEqual(lines.filter((l) => l.includes('b:1')), []);
+});
+
+test('an instance that comes back while its series are kept keeps them', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const registry = new Registry();
+  const m = upstreamMetrics({ registry, retainMs: 60_000 });
+  m.onInstances!(['a:1', 'b:1']);
+  m.onRequest!('b:1', 'success', 0.001);
+  m.onInstances!(['a:1']);
+  m.onInstances!(['a:1', 'b:1']);
+  t.mock.timers.tick(60_000);
+  m.onRequest!('b:1', 'success', 0.001);
+  const lines = await series(registry);
+  assert.ok(lines.includes('stringsvc_upstream_requests_total{instance="b:1",outcome="success"} 2'), lines.join('\n'));
+  assert.ok(lines.includes('stringsvc_upstream_endpoints 2'));
 });

@@ -12,6 +12,11 @@ export interface UpstreamMetricsOptions {
   registry: Registry;
   /** onError receives discovery and pool-close errors, which are logged rather than counted. */
   onError?(err: unknown): void;
+  /**
+   * How long a departed instance's series stay, so the failures counted just before it left are
+   * still scraped (default 60 s, two default Prometheus scrape intervals); 0 drops them at once.
+   */
+  retainMs?: number;
 }
 
 /**
@@ -21,7 +26,7 @@ export interface UpstreamMetricsOptions {
  * `stringsvc_upstream_breaker_state{instance}` (0 closed, 1 half-open, 2 open),
  * `stringsvc_upstream_breaker_transitions_total{instance,from,to}`,
  * `stringsvc_upstream_rate_limited_total{instance}`, `stringsvc_upstream_retries_total`
- * and `stringsvc_upstream_endpoints`. A removed instance's series are dropped, so
+ * and `stringsvc_upstream_endpoints`. A removed instance's series are dropped after `retainMs`, so
  * churn (pods coming and going) does not grow the registry without bound. Per-call updates
  * are applied in batches and before every scrape (see Batched).
  */
@@ -77,17 +82,36 @@ export function upstreamMetrics(options: UpstreamMetricsOptions): UpstreamObserv
     rateLimited.remove(instance);
     for (const from of states) for (const to of states) transitions.remove(instance, from, to);
   };
+  const retainMs = options.retainMs ?? 60_000;
+  // Departed instances whose series are kept a while; they still count their late events.
+  const departing = new Map<Instance, NodeJS.Timeout>();
+  const drop = (instance: Instance) => {
+    departing.delete(instance);
+    calls.flush();
+    known.delete(instance);
+    forget(instance);
+  };
   // Late events of a removed instance (in-flight calls, its disposed breaker) must not
-  // bring its series back, hence the `known` checks.
+  // bring its series back once they are gone, hence the `known` checks.
   return {
     onInstances(instances) {
       const next = new Set(instances);
       // Calls made while an instance was known are applied before its series go, so none
       // lands on the series of its comeback.
       calls.flush();
-      for (const instance of known) if (!next.has(instance)) forget(instance);
-      for (const instance of next) if (!known.has(instance)) breakerState.set({ instance }, stateValue.closed);
-      known = next;
+      for (const instance of next) {
+        const timer = departing.get(instance);
+        if (timer) {
+          clearTimeout(timer);
+          departing.delete(instance);
+        } else if (!known.has(instance)) breakerState.set({ instance }, stateValue.closed);
+      }
+      const left = [...known].filter((i) => !next.has(i) && !departing.has(i));
+      known = new Set([...next, ...departing.keys(), ...left]);
+      for (const instance of left) {
+        if (retainMs <= 0) drop(instance);
+        else departing.set(instance, setTimeout(() => drop(instance), retainMs).unref());
+      }
       endpoints.set(next.size);
     },
     onRequest(instance, outcome, seconds) {

@@ -56,8 +56,8 @@ export interface RetryOptions {
   maxTimeMs?: number;
   /** budget, when given, must allow each retry. */
   budget?: RetryBudget;
-  /** onRetry is called before each retry, e.g. to count retries. */
-  onRetry?(info: RetryInfo): void;
+  /** onRetry is called before each retry with the call's context, e.g. to count or log retries. */
+  onRetry?(info: RetryInfo, ctx: Context): void;
   /**
    * retryable is retry's one predicate: whether an attempt's error is worth another attempt.
    * Default: every error but an empty or all-open balancer (NoEndpointsError,
@@ -102,7 +102,7 @@ export function retry<Req, Res>(options: RetryOptions = {}): (balancer: Balancer
             budgetExhausted = true;
             break;
           }
-          options.onRetry?.({ attempt, previous: attempts!.at(-1)! });
+          options.onRetry?.({ attempt, previous: attempts!.at(-1)! }, parent);
         }
         let instance: string | undefined;
         try {
