@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { cacheDir, ensureBuilt, go, toolsDir, withLock } from '../controlplane/binaries.ts';
+import { acquireLock, cacheDir, ensureBuilt, go, toolsDir, withLock } from '../controlplane/binaries.ts';
 import { type ControlPlane, defaultControllers, startControlPlane } from '../controlplane/harness.ts';
 import { freePort, GaveUp, type Proc, startProc, trackCommand, trackDir, untrackCommand, untrackDir, waitFor } from '../controlplane/procs.ts';
 import * as host from './host.ts';
@@ -53,32 +53,6 @@ export interface ClusterOptions {
 }
 
 const lockDir = '/run/stringsvc-node.lock';
-
-/** Takes the machine-wide node lock, waiting for another node's owner to finish. */
-async function acquireNodeLock(log: (m: string) => void): Promise<void> {
-  for (let waited = 0; ; waited++) {
-    try {
-      mkdirSync(lockDir);
-      writeFileSync(join(lockDir, 'pid'), String(process.pid));
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      const pid = Number(existsSync(join(lockDir, 'pid')) ? readFileSync(join(lockDir, 'pid'), 'utf8') : 0);
-      let alive = pid > 0;
-      try {
-        if (pid > 0) process.kill(pid, 0);
-      } catch {
-        alive = false;
-      }
-      if (pid > 0 && !alive) {
-        rmSync(lockDir, { recursive: true, force: true });
-        continue;
-      }
-      if (waited % 30 === 0) log(`waiting for the test node of pid ${pid || '?'} to stop`);
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-  }
-}
 
 /** kubelet, kube-scheduler, kube-proxy from the control plane's build, and CoreDNS from its own module. */
 async function nodeBinaries(): Promise<{ kubelet: string; scheduler: string; proxy: string; coredns: string }> {
@@ -135,7 +109,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   if (reason) throw new Error(reason);
   host.checkResolvers();
   const bins = await nodeBinaries();
-  await acquireNodeLock(log);
+  const releaseLock = await acquireLock(lockDir, 'running the test node');
   const dir = mkdtempSync(join(tmpdir(), 'stringsvc-node-'));
   trackDir(dir);
   const markers = [dir];
@@ -170,7 +144,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     rmSync(dir, { recursive: true, force: true });
     untrackDir(dir);
     untrackCommand(cleanupArgv);
-    rmSync(lockDir, { recursive: true, force: true });
+    releaseLock();
   };
 
   try {

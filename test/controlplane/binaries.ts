@@ -153,14 +153,16 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Exclusive lock dir so parallel test files don't run the same multi-minute build twice; stale locks (dead pid) are taken over. */
-export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const lock = join(dir, '.lock');
+/**
+ * Takes the lock dir `lock` (mkdir is atomic), waiting while a live process holds it; a stale lock
+ * (its pid dead) is taken over. `waiting` describes the holder in the progress line. Returns the release.
+ */
+export async function acquireLock(lock: string, waiting: string): Promise<() => void> {
   for (let waited = 0; ; waited++) {
     try {
       mkdirSync(lock);
       writeFileSync(join(lock, 'pid'), String(process.pid));
-      break;
+      return () => rmSync(lock, { recursive: true, force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       let pid = 0;
@@ -173,14 +175,19 @@ export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T>
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
-      if (waited % 30 === 0) log(`waiting for another process (pid ${pid || '?'}) building into ${dir}`);
+      if (waited % 30 === 0) log(`waiting for another process (pid ${pid || '?'}) ${waiting}`);
       await new Promise((r) => setTimeout(r, 1000));
     }
   }
+}
+
+/** Exclusive lock dir so parallel test files don't run the same multi-minute build twice. */
+export async function withLock<T>(dir: string, fn: () => Promise<T>): Promise<T> {
+  const release = await acquireLock(join(dir, '.lock'), `building into ${dir}`);
   try {
     return await fn();
   } finally {
-    rmSync(lock, { recursive: true, force: true });
+    release();
   }
 }
 
