@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { type Cluster, startCluster } from '../test/cluster/cluster.ts';
 import { backendSelector, discoveryLatencies, frontendSelector, loadPod, p99 } from '../test/cluster/measure.ts';
@@ -14,11 +16,16 @@ const ns = 'stringsvc';
  * - discovery: a backend pod turning Ready or starting to terminate (as a watch delivers the
  *   kubelet's status write) → the frontends' balancers holding the new set (their log line's
  *   time), over `changes` changes seen by both frontends; p50 and p99;
- * - one frontend pod and one backend pod loaded at their pod IPs with the chart's limits:
- *   throughput, and the container's memory (cgroup RSS and working set, as the kubelet reports).
+ * - one frontend pod and one backend pod loaded at their pod IPs with the chart's limits, by
+ *   16 keep-alive clients in this process sharing the machine's cores with the node: throughput,
+ *   and the container's memory (cgroup RSS and working set, as the kubelet reports).
  */
 export async function clusterBench(config: BenchConfig): Promise<Figures> {
   let cluster: Cluster | undefined;
+  // The bench pins itself to the load core; a node started from here would inherit that and run
+  // every pod on one core. A real node has the machine: free this process (and so its children).
+  const all = `0-${availableParallelism() - 1}`;
+  execFileSync('taskset', ['-a', '-p', '-c', all, String(process.pid)], { stdio: 'ignore' });
   try {
     cluster = await startCluster({ log: config.log });
     const c = cluster;
@@ -48,5 +55,6 @@ export async function clusterBench(config: BenchConfig): Promise<Figures> {
     };
   } finally {
     await cluster?.stop();
+    execFileSync('taskset', ['-a', '-p', '-c', config.loadCpus, String(process.pid)], { stdio: 'ignore' });
   }
 }
