@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { controlPlaneSkip } from './controlplane/require.ts';
+import { chart, type ChartTools, chartTools, deployment, find, type Obj, podSpecs } from './support/chart.ts';
+
+// Template tests of the chart's extension points (issue 24): image location, use as a dependency,
+// per-tier ServiceAccounts, volumes, envFrom and security overrides, common labels, scheduling.
+
+const skip = controlPlaneSkip();
+const digest = `sha256:${'b'.repeat(64)}`;
+
+describe('helm chart: extension points', { skip }, () => {
+  let t: ChartTools;
+  before(async () => {
+    t = await chartTools();
+  });
+  after(() => t?.cleanup());
+
+  const images = (objs: Obj[]) => podSpecs(objs).map(([what, spec]) => [what, spec.containers[0].image]);
+  const pullSecrets = (objs: Obj[]) => podSpecs(objs).map(([what, spec]) => [what, spec.imagePullSecrets]);
+
+  test('image: a digest alone renders repo@digest, with a tag repo:tag@digest; the registry prefixes it', async () => {
+    const alone = await t.render(['--set', `image.digest=${digest}`, '--set', 'counter.enabled=true']);
+    for (const [what, image] of images(alone)) assert.equal(image, `stringsvc@${digest}`, what);
+
+    const tagged = await t.render(['--set', `image.digest=${digest}`, '--set', 'image.tag=v2', '--set', 'image.registry=registry.example:5000']);
+    for (const [what, image] of images(tagged)) assert.equal(image, `registry.example:5000/stringsvc:v2@${digest}`, what);
+
+    // A tag carrying its digest (as skaffold sets it) still works, and the default is the appVersion.
+    const skaffold = await t.render(['--set', `image.tag=v1@${digest}`]);
+    assert.equal(deployment(skaffold, 'backend').spec.template.spec.containers[0].image, `stringsvc:v1@${digest}`);
+    assert.equal(deployment(await t.render(), 'frontend').spec.template.spec.containers[0].image, 'stringsvc:0.1.0');
+  });
+
+  test('global.imageRegistry wins over image.registry, for the test image too', async () => {
+    const objs = await t.render(['--set', 'global.imageRegistry=mirror.example/hub', '--set', 'image.registry=registry.example']);
+    for (const [what, image] of images(objs)) assert.equal(image, 'mirror.example/hub/stringsvc:0.1.0', what);
+    const testImage = await t.render(['--set', 'global.imageRegistry=mirror.example', '--set', 'tests.image.repository=library/node', '--set', 'tests.image.tag=24-alpine']);
+    assert.equal(find(testImage, 'Pod', 'stringsvc-test-connection').spec.containers[0].image, 'mirror.example/library/node:24-alpine');
+  });
+
+  test('pull secrets: global (names or objects) then imagePullSecrets, each once, on every pod including the test pod', async () => {
+    const objs = await t.render([
+      '-f', t.valuesFile('pull-secrets', { global: { imagePullSecrets: ['mirror', { name: 'shared' }] }, imagePullSecrets: [{ name: 'regcred' }, { name: 'shared' }], counter: { enabled: true } }),
+    ]);
+    const all = pullSecrets(objs);
+    assert.equal(all.length, 4, all.map(([w]) => w).join());
+    for (const [what, secrets] of all) assert.deepEqual(secrets, [{ name: 'mirror' }, { name: 'shared' }, { name: 'regcred' }], what);
+    for (const [what, secrets] of pullSecrets(await t.render())) assert.equal(secrets, undefined, what);
+  });
+
+  test('the schema refuses a malformed digest and registry, naming the field', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--set', 'image.digest=abc'], /\/image\/digest.*does not match pattern/],
+      [['--set', `image.digest=stringsvc@${digest}`], /\/image\/digest.*does not match pattern/],
+      [['--set', 'image.registry=registry.example/'], /\/image\/registry.*does not match pattern/],
+      [['--set', 'global.imageRegistry=a b'], /\/global\/imageRegistry.*does not match pattern/],
+      [['--set', 'global.imagePullSecrets[0].nom=x'], /\/global\/imagePullSecrets\/0/],
+    ];
+    for (const [args, msg] of cases) {
+      const err = await t.helmFails(['template', 'stringsvc', chart, ...args]);
+      assert.match(err, /values don't meet the specifications of the schema/, args.join(' '));
+      assert.match(err, msg, args.join(' '));
+    }
+  });
+
+  test('as the dependency of an umbrella chart: enabled is accepted, the condition switches it, globals reach it', async () => {
+    const umbrella = join(t.work, 'umbrella');
+    mkdirSync(join(umbrella, 'charts'), { recursive: true });
+    cpSync(chart, join(umbrella, 'charts', 'stringsvc'), { recursive: true });
+    writeFileSync(join(umbrella, 'Chart.yaml'), [
+      'apiVersion: v2',
+      'name: umbrella',
+      'version: 0.1.0',
+      'dependencies:',
+      '  - name: stringsvc',
+      '    version: ">=0.0.0"',
+      '    condition: stringsvc.enabled',
+      '',
+    ].join('\n'));
+    writeFileSync(join(umbrella, 'values.yaml'), 'global:\n  imageRegistry: mirror.example\n  imagePullSecrets: [mirror]\nstringsvc:\n  enabled: true\n  backend:\n    replicaCount: 2\n');
+    const { stdout: lint } = await t.helm(['lint', '--strict', umbrella]);
+    assert.match(lint, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+
+    const on = await t.render([], umbrella);
+    const be = deployment(on, 'backend');
+    assert.equal(be.spec.replicas, 2);
+    assert.equal(be.spec.template.spec.containers[0].image, 'mirror.example/stringsvc:0.1.0');
+    assert.deepEqual(be.spec.template.spec.imagePullSecrets, [{ name: 'mirror' }]);
+
+    assert.deepEqual(await t.render(['--set', 'stringsvc.enabled=false'], umbrella), []);
+    // Standing alone, the value is accepted and changes nothing.
+    assert.equal((await t.render(['--set', 'enabled=false'])).length, (await t.render()).length);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'enabled=no']), /\/enabled.*want boolean/);
+  });
+
+  test('serviceAccount per tier: none for the backends unless asked, an existing one bound instead of the chart\'s', async () => {
+    const defaults = await t.render(['--set', 'counter.enabled=true']);
+    assert.equal(deployment(defaults, 'backend').spec.template.spec.serviceAccountName, undefined);
+    assert.equal(deployment(defaults, 'frontend').spec.template.spec.serviceAccountName, 'stringsvc-frontend');
+    assert.equal(deployment(defaults, 'counter').spec.template.spec.serviceAccountName, 'stringsvc-counter');
+
+    const created = await t.render(['--set', 'backend.serviceAccount.create=true', '--set', 'backend.serviceAccount.annotations.a=b']);
+    const sa = find(created, 'ServiceAccount', 'stringsvc-backend');
+    assert.equal(sa.automountServiceAccountToken, false);
+    assert.deepEqual(sa.metadata.annotations, { a: 'b' });
+    const bePod = deployment(created, 'backend').spec.template.spec;
+    assert.equal(bePod.serviceAccountName, 'stringsvc-backend');
+    assert.equal(bePod.automountServiceAccountToken, false);
+
+    const named = await t.render(['--set', 'backend.serviceAccount.create=true', '--set', 'backend.serviceAccount.name=be-sa']);
+    assert.equal(find(named, 'ServiceAccount', 'be-sa').kind, 'ServiceAccount');
+    assert.equal(deployment(named, 'backend').spec.template.spec.serviceAccountName, 'be-sa');
+
+    const existing = await t.render([
+      '--set', 'frontend.serviceAccount.create=false', '--set', 'frontend.serviceAccount.name=fe-existing',
+      '--set', 'counter.enabled=true', '--set', 'counter.serviceAccount.create=false', '--set', 'counter.serviceAccount.name=ctr-existing',
+      '--set', 'backend.serviceAccount.name=be-existing',
+    ]);
+    assert.deepEqual(existing.filter((o) => o.kind === 'ServiceAccount'), [], 'no ServiceAccount created');
+    assert.equal(deployment(existing, 'frontend').spec.template.spec.serviceAccountName, 'fe-existing');
+    assert.equal(deployment(existing, 'counter').spec.template.spec.serviceAccountName, 'ctr-existing');
+    assert.equal(deployment(existing, 'backend').spec.template.spec.serviceAccountName, 'be-existing');
+    assert.deepEqual(find(existing, 'RoleBinding', 'stringsvc-frontend').subjects, [{ kind: 'ServiceAccount', name: 'fe-existing', namespace: 'demo' }]);
+    assert.deepEqual(find(existing, 'RoleBinding', 'stringsvc-counter').subjects, [{ kind: 'ServiceAccount', name: 'ctr-existing', namespace: 'demo' }]);
+
+    // The counter's memory store needs no API: no ServiceAccount of its own.
+    const memory = await t.render(['--set', 'counter.enabled=true', '--set', 'counter.store=memory', '--set', 'counter.replicaCount=1']);
+    assert.equal(deployment(memory, 'counter').spec.template.spec.serviceAccountName, undefined);
+
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.serviceAccount.create=false']),
+      /frontend\.serviceAccount\.name is required with frontend\.serviceAccount\.create=false/);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'counter.enabled=true', '--set', 'counter.serviceAccount.create=false']),
+      /counter\.serviceAccount\.name is required with counter\.serviceAccount\.create=false and counter\.store=kubernetes/);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'backend.serviceAccount.name=Not_A_Name']), /\/backend\/serviceAccount\/name.*does not match pattern/);
+  });
+
+  test('extraVolumes, extraVolumeMounts and envFrom per tier, after the chart\'s own /tmp', async () => {
+    const values: Record<string, unknown> = {};
+    for (const tier of ['backend', 'frontend', 'counter']) {
+      values[tier] = {
+        ...(tier === 'counter' ? { enabled: true } : {}),
+        extraVolumes: [{ name: 'certs', secret: { secretName: `${tier}-certs` } }],
+        extraVolumeMounts: [{ name: 'certs', mountPath: '/certs', readOnly: true }],
+        envFrom: [{ configMapRef: { name: `${tier}-env` } }],
+      };
+    }
+    const objs = await t.render(['-f', t.valuesFile('extras', values)]);
+    for (const tier of ['backend', 'frontend', 'counter'] as const) {
+      const spec = deployment(objs, tier).spec.template.spec;
+      assert.deepEqual(spec.volumes, [{ name: 'tmp', emptyDir: { sizeLimit: '64Mi' } }, { name: 'certs', secret: { secretName: `${tier}-certs` } }], tier);
+      assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }, { name: 'certs', mountPath: '/certs', readOnly: true }], tier);
+      assert.deepEqual(spec.containers[0].envFrom, [{ configMapRef: { name: `${tier}-env` } }], tier);
+    }
+    assert.equal(deployment(await t.render(), 'backend').spec.template.spec.containers[0].envFrom, undefined);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.extraVolumeMounts[0].name=x']), /\/frontend\/extraVolumeMounts\/0.*missing property 'mountPath'/);
+  });
+
+  test("per-tier securityContext and podSecurityContext are merged over the chart-wide ones", async () => {
+    const objs = await t.render([
+      '--set', 'backend.securityContext.runAsUser=2000', '--set', 'backend.podSecurityContext.fsGroup=3000',
+      '--set', 'frontend.podSecurityContext.supplementalGroups[0]=4000',
+    ]);
+    const be = deployment(objs, 'backend').spec.template.spec;
+    assert.equal(be.containers[0].securityContext.runAsUser, 2000);
+    assert.equal(be.containers[0].securityContext.readOnlyRootFilesystem, true, 'the rest is kept');
+    assert.deepEqual(be.containers[0].securityContext.capabilities, { drop: ['ALL'] });
+    assert.equal(be.securityContext.fsGroup, 3000);
+    assert.equal(be.securityContext.runAsNonRoot, true);
+    const fe = deployment(objs, 'frontend').spec.template.spec;
+    assert.deepEqual(fe.securityContext.supplementalGroups, [4000]);
+    assert.equal(fe.securityContext.fsGroup, 1000);
+    assert.equal(fe.containers[0].securityContext.runAsUser, 1000, 'the backend\'s override stays the backend\'s');
+  });
+
+  test('commonLabels on every object and pod, commonAnnotations on every object; object annotations win', async () => {
+    const objs = await t.render([
+      '--api-versions', 'monitoring.coreos.com/v1',
+      '-f', t.valuesFile('common', {
+        commonLabels: { team: 'strings' },
+        commonAnnotations: { owner: 'platform', 'example.com/a': 'common' },
+        frontend: { serviceAccount: { annotations: { 'example.com/a': 'own' } } },
+        counter: { enabled: true },
+        backend: { serviceAccount: { create: true }, autoscaling: { enabled: true } },
+        networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: {} }] },
+        metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } },
+      }),
+    ]);
+    assert.ok(objs.length >= 20, `${objs.length} objects`);
+    for (const o of objs) {
+      const what = `${o.kind}/${o.metadata.name}`;
+      assert.equal(o.metadata.labels?.team, 'strings', what);
+      if (o.kind !== 'Pod') assert.equal(o.metadata.annotations?.owner, 'platform', what);
+      if (o.kind === 'Deployment') {
+        assert.equal(o.spec.template.metadata.labels.team, 'strings', what);
+        assert.equal(o.spec.selector.matchLabels.team, undefined, `${what}: selectors never change`);
+      }
+    }
+    assert.equal(find(objs, 'ServiceAccount', 'stringsvc-frontend').metadata.annotations?.['example.com/a'], 'own');
+    assert.equal(find(objs, 'ServiceAccount', 'stringsvc-backend').metadata.annotations?.['example.com/a'], 'common');
+    assert.equal(find(objs, 'ConfigMap', 'stringsvc-dashboard').metadata.labels?.grafana_dashboard, '1');
+    // Without them, no object carries an empty annotations map.
+    for (const o of await t.render()) if (o.kind !== 'Pod') assert.equal(o.metadata.annotations, undefined, `${o.kind}/${o.metadata.name}`);
+  });
+
+  test('scheduling: a soft spread over hostname and zone on each tier\'s selector labels by default', async () => {
+    const objs = await t.render(['--set', 'counter.enabled=true']);
+    for (const tier of ['backend', 'frontend', 'counter'] as const) {
+      const selector = { matchLabels: { 'app.kubernetes.io/name': 'stringsvc', 'app.kubernetes.io/instance': 'stringsvc', 'app.kubernetes.io/component': tier } };
+      assert.deepEqual(deployment(objs, tier).spec.template.spec.topologySpreadConstraints, [
+        { topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector },
+        { topologyKey: 'topology.kubernetes.io/zone', maxSkew: 1, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: selector },
+      ], tier);
+      assert.deepEqual(deployment(objs, tier).spec.selector, selector, `${tier}: the spread selects exactly the Deployment's pods`);
+    }
+    const off = await t.render(['-f', t.valuesFile('no-spread', { topologySpread: { topologyKeys: [] } })]);
+    assert.equal(deployment(off, 'backend').spec.template.spec.topologySpreadConstraints, undefined);
+    const hostOnly = await t.render(['--set', 'topologySpread.topologyKeys={kubernetes.io/hostname}', '--set', 'topologySpread.maxSkew=2']);
+    assert.deepEqual(deployment(hostOnly, 'frontend').spec.template.spec.topologySpreadConstraints.map((c: any) => [c.topologyKey, c.maxSkew]), [['kubernetes.io/hostname', 2]]);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'topologySpread.maxSkew=0']), /\/topologySpread\/maxSkew.*minimum/);
+  });
+
+  test('scheduling: own constraints and affinity pass through tpl; priorityClassName; nodeSelector and tolerations', async () => {
+    const objs = await t.render(['-f', t.valuesFile('scheduling', {
+      backend: {
+        priorityClassName: 'high',
+        nodeSelector: { pool: 'strings' },
+        tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'strings', effect: 'NoSchedule' }],
+        topologySpreadConstraints: [{
+          topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule',
+          labelSelector: { matchLabels: { 'app.kubernetes.io/instance': '{{ .Release.Name }}', 'app.kubernetes.io/component': 'backend' } },
+        }],
+        affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{
+          topologyKey: 'kubernetes.io/hostname',
+          labelSelector: { matchLabels: { 'app.kubernetes.io/name': '{{ include "stringsvc.name" . }}', 'app.kubernetes.io/component': 'backend' } },
+        }] } },
+      },
+    })]);
+    const spec = deployment(objs, 'backend').spec.template.spec;
+    assert.equal(spec.priorityClassName, 'high');
+    assert.deepEqual(spec.nodeSelector, { pool: 'strings' });
+    assert.equal(spec.tolerations[0].key, 'dedicated');
+    assert.deepEqual(spec.topologySpreadConstraints, [{
+      topologyKey: 'kubernetes.io/hostname', maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule',
+      labelSelector: { matchLabels: { 'app.kubernetes.io/instance': 'stringsvc', 'app.kubernetes.io/component': 'backend' } },
+    }], 'own constraints replace the default, templated');
+    assert.equal(spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels['app.kubernetes.io/name'], 'stringsvc');
+    assert.equal(deployment(objs, 'frontend').spec.template.spec.priorityClassName, undefined);
+  });
+
+  test('podDisruptionBudget.unhealthyPodEvictionPolicy per tier; the schema knows its two values', async () => {
+    const objs = await t.render(['--set', 'backend.podDisruptionBudget.unhealthyPodEvictionPolicy=AlwaysAllow']);
+    assert.equal(find(objs, 'PodDisruptionBudget', 'stringsvc-backend').spec.unhealthyPodEvictionPolicy, 'AlwaysAllow');
+    assert.equal(find(objs, 'PodDisruptionBudget', 'stringsvc-frontend').spec.unhealthyPodEvictionPolicy, undefined);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.podDisruptionBudget.unhealthyPodEvictionPolicy=Never']),
+      /\/frontend\/podDisruptionBudget\/unhealthyPodEvictionPolicy.*one of/);
+  });
+});
