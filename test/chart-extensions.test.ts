@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { controlPlaneSkip } from './controlplane/require.ts';
+import { repoRoot } from './support/process.ts';
 import { chart, type ChartTools, chartTools, deployment, find, type Obj, podSpecs } from './support/chart.ts';
 
 // Template tests of the chart's extension points (issue 24): image location, use as a dependency,
@@ -256,5 +257,77 @@ describe('helm chart: extension points', { skip }, () => {
     assert.equal(find(objs, 'PodDisruptionBudget', 'stringsvc-frontend').spec.unhealthyPodEvictionPolicy, undefined);
     assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.podDisruptionBudget.unhealthyPodEvictionPolicy=Never']),
       /\/frontend\/podDisruptionBudget\/unhealthyPodEvictionPolicy.*one of/);
+  });
+});
+
+describe('helm chart: monitoring wiring', { skip }, () => {
+  let t: ChartTools;
+  before(async () => {
+    t = await chartTools();
+  });
+  after(() => t?.cleanup());
+  const monitoring = ['--api-versions', 'monitoring.coreos.com/v1', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true'];
+
+  test('ServiceMonitor: namespace, jobLabel, honorLabels, relabelings after the chart\'s, metricRelabelings', async () => {
+    const drop = { sourceLabels: ['__name__'], regex: 'nodejs_.*', action: 'drop' };
+    const extra = { targetLabel: 'cluster', replacement: 'east' };
+    const objs = await t.render([...monitoring, '-f', t.valuesFile('sm', {
+      metrics: { serviceMonitor: { namespace: 'monitoring', jobLabel: 'app.kubernetes.io/component', honorLabels: true, relabelings: [extra], metricRelabelings: [drop] } },
+    })]);
+    const sm = find(objs, 'ServiceMonitor', 'stringsvc');
+    assert.equal(sm.metadata.namespace, 'monitoring');
+    assert.deepEqual(sm.spec.namespaceSelector, { matchNames: ['demo'] }, 'it still scrapes the release\'s namespace');
+    assert.equal(sm.spec.jobLabel, 'app.kubernetes.io/component');
+    const ep = sm.spec.endpoints[0];
+    assert.equal(ep.honorLabels, true);
+    assert.deepEqual(ep.relabelings, [{ sourceLabels: ['__meta_kubernetes_service_label_app_kubernetes_io_component'], targetLabel: 'component' }, extra]);
+    assert.deepEqual(ep.metricRelabelings, [drop]);
+
+    const plain = find(await t.render(monitoring), 'ServiceMonitor', 'stringsvc');
+    assert.equal(plain.metadata.namespace, undefined);
+    assert.equal(plain.spec.jobLabel, undefined);
+    assert.equal(plain.spec.endpoints[0].honorLabels, undefined);
+    assert.equal(plain.spec.endpoints[0].metricRelabelings, undefined);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'metrics.serviceMonitor.namespace=Mon_itoring']), /\/metrics\/serviceMonitor\/namespace.*does not match pattern/);
+  });
+
+  test('alerts are aggregated by namespace and service and carry runbook_url anchors into docs/runbooks.md', async () => {
+    const rules: any[] = find(await t.render([...monitoring, '--set', 'metrics.prometheusRule.runbookBaseUrl=https://example.org/stringsvc/docs/runbooks.md']), 'PrometheusRule', 'stringsvc').spec.groups[0].rules;
+    const runbooks = readFileSync(join(repoRoot, 'docs', 'runbooks.md'), 'utf8');
+    for (const r of rules) {
+      const aggregations = [...(r.expr as string).matchAll(/\b(sum|max|min|avg|count) by \(([^)]*)\)/g)];
+      assert.ok(aggregations.length > 0, `${r.alert}: aggregated`);
+      for (const [, , by] of aggregations) assert.deepEqual(by!.split(', ').slice(0, 2), ['namespace', 'service'], r.alert);
+      assert.equal(r.annotations.runbook_url, `https://example.org/stringsvc/docs/runbooks.md#${r.alert.toLowerCase()}`);
+      assert.match(runbooks, new RegExp(`^## ${r.alert}$`, 'm'), `docs/runbooks.md has a section for ${r.alert}`);
+    }
+    const plain: any[] = find(await t.render(monitoring), 'PrometheusRule', 'stringsvc').spec.groups[0].rules;
+    for (const r of plain) assert.equal(r.annotations.runbook_url, undefined, r.alert);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'metrics.prometheusRule.runbookBaseUrl=docs/runbooks.md']), /\/metrics\/prometheusRule\/runbookBaseUrl.*does not match pattern/);
+  });
+
+  test('the error-rate threshold accepts --set strings as well as numbers, and refuses what is not a fraction', async () => {
+    const rule = async (args: string[]) => find(await t.render([...monitoring, ...args]), 'PrometheusRule', 'stringsvc').spec.groups[0].rules[0];
+    const fromSet = await rule(['--set', 'metrics.prometheusRule.errorRate.threshold=0.1']);
+    assert.match(fromSet.expr, /\) > 0\.1$/);
+    assert.equal(fromSet.annotations.summary, 'More than 10% of string service requests fail.');
+    const fromFile = await rule(['-f', t.valuesFile('threshold', { metrics: { prometheusRule: { errorRate: { threshold: 0.07 } } } })]);
+    assert.match(fromFile.expr, /\) > 0\.07$/);
+    assert.equal(fromFile.annotations.summary, 'More than 7% of string service requests fail.');
+    assert.match((await rule(['--set', 'metrics.prometheusRule.errorRate.threshold=1'])).expr, /\) > 1$/);
+    for (const bad of ['0', 'high', '1.5', '-0.1']) {
+      assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', `metrics.prometheusRule.errorRate.threshold=${bad}`]), /\/metrics\/prometheusRule\/errorRate\/threshold/, bad);
+    }
+  });
+
+  test('NetworkPolicy with the ServiceMonitor and no metricsFrom fails, naming the value; with a peer the peer may scrape', async () => {
+    const err = await t.helmFails(['template', 'stringsvc', chart, '--set', 'networkPolicy.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true']);
+    assert.match(err, /networkPolicy\.metricsFrom is empty but metrics\.serviceMonitor\.enabled is true/);
+    const peer = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } };
+    const objs = await t.render([...monitoring, '-f', t.valuesFile('np', { networkPolicy: { enabled: true, metricsFrom: [peer] } })]);
+    assert.deepEqual(find(objs, 'NetworkPolicy', 'stringsvc-backend').spec.ingress[0].from.at(-1), peer);
+    // Either alone renders.
+    await t.render(['--set', 'networkPolicy.enabled=true']);
+    await t.render(monitoring);
   });
 });

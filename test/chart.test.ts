@@ -56,7 +56,8 @@ const nonDefault = {
 };
 /** All monitoring options on, but otherwise the defaults (EndpointSlices discovery). */
 const monitoringOn = {
-  networkPolicy: { enabled: true },
+  // With the NetworkPolicy, the ServiceMonitor needs its Prometheus let in (the chart fails otherwise).
+  networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
   metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } },
 };
 
@@ -316,7 +317,10 @@ describe('helm chart: lint and template', { skip }, () => {
     assert.equal(dash.metadata.labels?.['grafana_dashboard'], '1');
     assert.equal(JSON.parse(dash['data']['stringsvc.json']).uid, 'stringsvc');
     const np = find(objs, 'NetworkPolicy', 'stringsvc-backend');
-    assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: find(objs, 'Deployment', 'stringsvc-frontend').spec.selector.matchLabels } }]);
+    assert.deepEqual(np.spec.ingress[0].from, [
+      { podSelector: { matchLabels: find(objs, 'Deployment', 'stringsvc-frontend').spec.selector.matchLabels } },
+      ...monitoringOn.networkPolicy.metricsFrom,
+    ]);
     assert.deepEqual(np.spec.podSelector, find(objs, 'Deployment', 'stringsvc-backend').spec.selector);
   });
 
