@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { repoRoot } from './support/process.ts';
 import { chart, type ChartTools, chartTools, deployment, find, type Obj, podSpecs } from './support/chart.ts';
@@ -329,5 +330,123 @@ describe('helm chart: monitoring wiring', { skip }, () => {
     // Either alone renders.
     await t.render(['--set', 'networkPolicy.enabled=true']);
     await t.render(monitoring);
+  });
+});
+
+describe('helm chart: exposure', { skip }, () => {
+  let t: ChartTools;
+  before(async () => {
+    t = await chartTools();
+  });
+  after(() => t?.cleanup());
+
+  /** The install notes for these values (helm template does not render NOTES.txt: a copy renders it as a value). */
+  async function notes(args: string[]): Promise<string> {
+    const copy = join(t.work, 'notes-chart');
+    if (!existsSync(copy)) {
+      cpSync(chart, copy, { recursive: true });
+      rmSync(join(copy, 'templates', 'tests'), { recursive: true, force: true });
+      const text = readFileSync(join(copy, 'templates', 'NOTES.txt'), 'utf8');
+      rmSync(join(copy, 'templates', 'NOTES.txt'));
+      writeFileSync(join(copy, 'templates', 'notes.yaml'), `{{- define "notes" }}${text}{{ end }}\nnotes: {{ include "notes" . | toJson }}\n`);
+    }
+    const { stdout } = await t.helm(['template', 'stringsvc', copy, '--namespace', 'demo', '--show-only', 'templates/notes.yaml', ...args]);
+    return (parseAllDocuments(stdout)[0]!.toJS() as { notes: string }).notes;
+  }
+
+  test("frontend.ingress in helm create's shape: class, hosts and paths to the Service's http port, TLS, annotations", async () => {
+    assert.equal((await t.render()).filter((o) => o.kind === 'Ingress' || o.kind === 'HTTPRoute').length, 0, 'off by default');
+    const objs = await t.render(['-f', t.valuesFile('ingress', {
+      commonAnnotations: { owner: 'platform' },
+      frontend: { ingress: {
+        enabled: true, className: 'nginx', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' },
+        hosts: [{ host: 'strings.example', paths: [{ path: '/', pathType: 'Prefix' }, { path: '/api' }] }, { paths: [{ path: '/x', pathType: 'Exact' }] }],
+        tls: [{ secretName: 'strings-tls', hosts: ['strings.example'] }],
+      } },
+    })]);
+    const ing = find(objs, 'Ingress', 'stringsvc-frontend');
+    assert.equal(ing.apiVersion, 'networking.k8s.io/v1');
+    assert.equal(ing.spec.ingressClassName, 'nginx');
+    assert.deepEqual(ing.metadata.annotations, { 'cert-manager.io/cluster-issuer': 'letsencrypt', owner: 'platform' });
+    assert.deepEqual(ing.spec.tls, [{ hosts: ['strings.example'], secretName: 'strings-tls' }]);
+    const backend = { service: { name: 'stringsvc-frontend', port: { name: 'http' } } };
+    assert.deepEqual(ing.spec.rules, [
+      { host: 'strings.example', http: { paths: [{ path: '/', pathType: 'Prefix', backend }, { path: '/api', pathType: 'ImplementationSpecific', backend }] } },
+      { http: { paths: [{ path: '/x', pathType: 'Exact', backend }] } },
+    ]);
+    assert.ok(find(objs, 'Service', 'stringsvc-frontend').spec.ports.some((p: any) => p.name === 'http'), 'the port the Ingress names exists');
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.ingress.enabled=true', '--set', 'frontend.ingress.hosts=null']), /\/frontend\/ingress.*hosts/);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.ingress.hosts[0].paths[0].path=api']), /\/frontend\/ingress\/hosts\/0\/paths\/0\/path.*does not match pattern/);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.ingress.hosts[0].paths[0].pathType=Regex']), /\/frontend\/ingress\/hosts\/0\/paths\/0\/pathType.*one of/);
+  });
+
+  test("frontend.httpRoute in helm create's shape: parentRefs, hostnames, each rule sent to the frontend Service", async () => {
+    const objs = await t.render(['-f', t.valuesFile('route', { frontend: { httpRoute: {
+      enabled: true, annotations: { a: 'b' },
+      parentRefs: [{ name: 'public', namespace: 'gateways', sectionName: 'https' }],
+      hostnames: ['strings.example'],
+      rules: [
+        { matches: [{ path: { type: 'PathPrefix', value: '/' } }] },
+        { matches: [{ path: { type: 'Exact', value: '/metrics' } }], filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['Cookie'] } }] },
+      ],
+    } } })]);
+    const route = find(objs, 'HTTPRoute', 'stringsvc-frontend');
+    assert.equal(route.apiVersion, 'gateway.networking.k8s.io/v1');
+    assert.deepEqual(route.metadata.annotations, { a: 'b' });
+    assert.deepEqual(route.spec.parentRefs, [{ name: 'public', namespace: 'gateways', sectionName: 'https' }]);
+    assert.deepEqual(route.spec.hostnames, ['strings.example']);
+    const backendRefs = [{ name: 'stringsvc-frontend', port: 80, weight: 1 }];
+    assert.deepEqual(route.spec.rules, [
+      { backendRefs, matches: [{ path: { type: 'PathPrefix', value: '/' } }] },
+      { backendRefs, matches: [{ path: { type: 'Exact', value: '/metrics' } }], filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['Cookie'] } }] },
+    ]);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.httpRoute.enabled=true', '--set', 'frontend.httpRoute.parentRefs=null']), /\/frontend\/httpRoute.*parentRefs/);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.httpRoute.parentRefs[0].sectionName=x']), /\/frontend\/httpRoute\/parentRefs\/0.*missing property 'name'/);
+  });
+
+  test('Service annotations, nodePort and externalTrafficPolicy (only where the type allows them)', async () => {
+    const objs = await t.render(['-f', t.valuesFile('services', {
+      frontend: { service: { type: 'LoadBalancer', nodePort: 30080, externalTrafficPolicy: 'Local', annotations: { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' } } },
+      counter: { enabled: true, service: { type: 'NodePort', nodePort: 30081 } },
+      backend: { service: { annotations: { a: 'b' } } },
+    })]);
+    const fe = find(objs, 'Service', 'stringsvc-frontend');
+    assert.equal(fe.spec.type, 'LoadBalancer');
+    assert.equal(fe.spec.externalTrafficPolicy, 'Local');
+    assert.equal(fe.spec.ports[0].nodePort, 30080);
+    assert.deepEqual(fe.metadata.annotations, { 'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb' });
+    const ctr = find(objs, 'Service', 'stringsvc-counter');
+    assert.equal(ctr.spec.ports[0].nodePort, 30081);
+    assert.equal(ctr.spec.externalTrafficPolicy, undefined);
+    assert.deepEqual(find(objs, 'Service', 'stringsvc-backend').metadata.annotations, { a: 'b' });
+    // A ClusterIP Service takes neither (the API would refuse them).
+    const clusterIp = find(await t.render(['--set', 'frontend.service.nodePort=30080', '--set', 'frontend.service.externalTrafficPolicy=Local']), 'Service', 'stringsvc-frontend');
+    assert.equal(clusterIp.spec.ports[0].nodePort, undefined);
+    assert.equal(clusterIp.spec.externalTrafficPolicy, undefined);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.service.externalTrafficPolicy=Nearest']), /\/frontend\/service\/externalTrafficPolicy.*one of/);
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'frontend.service.nodePort=70000']), /\/frontend\/service\/nodePort.*maximum/);
+  });
+
+  test('the install notes branch on how the frontend is exposed', async () => {
+    const portForward = await notes([]);
+    assert.match(portForward, /kubectl --namespace demo port-forward service\/stringsvc-frontend 8080:80/);
+    assert.match(portForward, /curl -XPOST -d'\{"s":"hello, world"\}' localhost:8080\/uppercase/);
+
+    const ingress = await notes(['--set', 'frontend.ingress.enabled=true', '--set', 'frontend.ingress.hosts[0].host=strings.example', '--set', 'frontend.ingress.hosts[0].paths[0].path=/', '--set', 'frontend.ingress.tls[0].secretName=tls']);
+    assert.match(ingress, /exposed through Ingress stringsvc-frontend:\n {2}https:\/\/strings\.example\/\n/);
+    assert.match(ingress, /URL=https:\/\/strings\.example\n/);
+    assert.match(ingress, /curl -XPOST -d'\{"s":"hello, world"\}' \$URL\/uppercase/);
+
+    const route = await notes(['--set', 'frontend.httpRoute.enabled=true', '--set', 'frontend.httpRoute.hostnames[0]=strings.example']);
+    assert.match(route, /exposed through HTTPRoute stringsvc-frontend on Gateway demo\/gateway/);
+    assert.match(route, /URL=http:\/\/strings\.example\n/);
+    const noHost = await notes(['--set', 'frontend.httpRoute.enabled=true', '--set', 'frontend.httpRoute.hostnames=null']);
+    assert.match(noHost, /URL=http:\/\/\$\(kubectl --namespace demo get gateway\/gateway -o jsonpath='\{\.status\.addresses\[0\]\.value\}'\)/);
+
+    const nodePort = await notes(['--set', 'frontend.service.type=NodePort']);
+    assert.match(nodePort, /get service stringsvc-frontend -o jsonpath='\{\.spec\.ports\[0\]\.nodePort\}'/);
+    const lb = await notes(['--set', 'frontend.service.type=LoadBalancer']);
+    assert.match(lb, /URL=http:\/\/\$\(kubectl --namespace demo get service stringsvc-frontend -o jsonpath='\{\.status\.loadBalancer\.ingress\[0\]\.ip\}'\):80/);
+    for (const [what, text] of [['ingress', ingress], ['route', route], ['nodePort', nodePort], ['lb', lb]]) assert.doesNotMatch(text!, /port-forward service\/stringsvc-frontend/, what);
   });
 });
