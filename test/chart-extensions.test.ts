@@ -450,3 +450,23 @@ describe('helm chart: exposure', { skip }, () => {
     for (const [what, text] of [['ingress', ingress], ['route', route], ['nodePort', nodePort], ['lb', lb]]) assert.doesNotMatch(text!, /port-forward service\/stringsvc-frontend/, what);
   });
 });
+
+describe('helm chart: metadata', { skip }, () => {
+  let t: ChartTools;
+  before(async () => {
+    t = await chartTools();
+  });
+  after(() => t?.cleanup());
+
+  test('Chart.yaml: kubeVersion refuses clusters without autoscaling/v2; icon, sources and maintainers; lint has nothing to say', async () => {
+    const meta = parseAllDocuments(readFileSync(join(chart, 'Chart.yaml'), 'utf8'))[0]!.toJS() as Record<string, any>;
+    assert.equal(meta.kubeVersion, '>=1.23.0-0');
+    assert.match(meta.icon, /^https:\/\//);
+    assert.ok(meta.sources.length > 0 && meta.sources.every((s: string) => s.startsWith('https://')), String(meta.sources));
+    assert.ok(meta.maintainers.length > 0 && meta.maintainers.every((m: { name?: string }) => m.name), JSON.stringify(meta.maintainers));
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--kube-version', '1.22.0']), /chart requires kubeVersion: >=1\.23\.0-0/);
+    await t.render(['--kube-version', '1.23.0']);
+    const { stdout } = await t.helm(['lint', '--strict', chart]);
+    assert.doesNotMatch(stdout, /\[(INFO|WARNING)\]/, stdout);
+  });
+});
