@@ -34,6 +34,18 @@ export type ChartTools = {
   cleanup(): void;
 };
 
+/** The oldest Kubernetes the chart supports (Chart.yaml's kubeVersion). */
+export const minKubeVersion = '1.23.0';
+
+/**
+ * `helm template` renders for Kubernetes 1.20 unless told otherwise, which the chart's kubeVersion
+ * refuses: render for the oldest supported version unless the arguments name one (a later
+ * `--kube-version` wins).
+ */
+export function withKubeVersion(args: string[]): string[] {
+  return args[0] === 'template' ? [args[0], '--kube-version', minKubeVersion, ...args.slice(1)] : args;
+}
+
 export async function chartTools(): Promise<ChartTools> {
   const helmBin = (await ensureBinaries()).helm;
   const work = mkdtempSync(join(tmpdir(), 'stringsvc-chart-'));
@@ -43,7 +55,7 @@ export async function chartTools(): Promise<ChartTools> {
     HELM_CONFIG_HOME: join(work, 'helm-config'),
     HELM_DATA_HOME: join(work, 'helm-data'),
   };
-  const helm = (args: string[]) => promisify(execFile)(helmBin, args, { env, maxBuffer: 64 << 20 });
+  const helm = (args: string[]) => promisify(execFile)(helmBin, withKubeVersion(args), { env, maxBuffer: 64 << 20 });
   return {
     work,
     helm,
