@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { repoRoot } from './support/process.ts';
+import { chartReadme, readmePath, valueRows } from './support/chart-readme.ts';
 import { chart, type ChartTools, chartTools, deployment, find, type Obj, podSpecs } from './support/chart.ts';
 
 // Template tests of the chart's extension points (issue 24): image location, use as a dependency,
@@ -203,6 +204,7 @@ describe('helm chart: extension points', { skip }, () => {
     assert.equal(find(objs, 'ServiceAccount', 'stringsvc-frontend').metadata.annotations?.['example.com/a'], 'own');
     assert.equal(find(objs, 'ServiceAccount', 'stringsvc-backend').metadata.annotations?.['example.com/a'], 'common');
     assert.equal(find(objs, 'ConfigMap', 'stringsvc-dashboard').metadata.labels?.grafana_dashboard, '1');
+    assert.match(await t.helmFails(['template', 'stringsvc', chart, '--set', 'commonLabels.app\\.kubernetes\\.io/component=x']), /invalid propertyName 'app\.kubernetes\.io\/component'/);
     // Without them, no object carries an empty annotations map.
     for (const o of await t.render()) if (o.kind !== 'Pod') assert.equal(o.metadata.annotations, undefined, `${o.kind}/${o.metadata.name}`);
   });
@@ -468,5 +470,45 @@ describe('helm chart: metadata', { skip }, () => {
     await t.render(['--kube-version', '1.23.0']);
     const { stdout } = await t.helm(['lint', '--strict', chart]);
     assert.doesNotMatch(stdout, /\[(INFO|WARNING)\]/, stdout);
+  });
+});
+
+describe('chart README', () => {
+  test('charts/stringsvc/README.md is what `npm run chart-readme` generates from Chart.yaml and values.yaml', () => {
+    assert.equal(readFileSync(readmePath, 'utf8'), chartReadme(), 'charts/stringsvc/README.md is stale: run `npm run chart-readme`');
+  });
+
+  test('the values table: documented keys, leaves, full paths, lists not entered, (type) annotations', () => {
+    const rows = valueRows([
+      '# -- The image.',
+      'image:',
+      '  # -- Where from.',
+      '  repository: stringsvc',
+      '  tag: ""',
+      '# not a doc comment',
+      'hosts:',
+      '  - host: a',
+      '    paths: [/]',
+      '',
+      '# -- (int) A port;',
+      '# null: any.',
+      'port: null',
+      '# -- Dropped by the blank line below.',
+      '',
+      'empty: {}',
+    ].join('\n'));
+    assert.deepEqual(rows.map((r) => [r.key, r.type, JSON.stringify(r.value), r.description]), [
+      ['image', 'object', '{"repository":"stringsvc","tag":""}', 'The image.'],
+      ['image.repository', 'string', '"stringsvc"', 'Where from.'],
+      ['image.tag', 'string', '""', ''],
+      ['hosts', 'list', '[{"host":"a","paths":["/"]}]', ''],
+      ['port', 'int', 'null', 'A port; null: any.'],
+      ['empty', 'object', '{}', ''],
+    ]);
+    // Every value of the chart has a row or sits under one.
+    const keys = valueRows(readFileSync(join(chart, 'values.yaml'), 'utf8')).map((r) => r.key);
+    for (const k of ['enabled', 'global.imageRegistry', 'image.digest', 'frontend.ingress.hosts', 'frontend.httpRoute.parentRefs', 'backend.serviceAccount.create', 'topologySpread.topologyKeys', 'metrics.serviceMonitor.metricRelabelings']) {
+      assert.ok(keys.includes(k), k);
+    }
   });
 });
