@@ -19,6 +19,7 @@ import { ensureBinaries, versions } from './controlplane/binaries.ts';
 import { type ControlPlane, defaultControllers, startControlPlane } from './controlplane/harness.ts';
 import { waitFor } from './controlplane/procs.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
+import { withKubeVersion } from './support/chart.ts';
 import { repoRoot, startBuilt } from './support/process.ts';
 
 const chart = join(repoRoot, 'charts', 'stringsvc');
@@ -29,34 +30,51 @@ after(() => rmSync(work, { recursive: true, force: true }));
 /** Every option switched away from its default. */
 const nonDefault = {
   fullnameOverride: 'svc',
-  image: { repository: 'registry.example/stringsvc', tag: 'v1@sha256:' + 'a'.repeat(64), pullPolicy: 'Always' },
+  image: { registry: 'registry.example', repository: 'stringsvc', tag: 'v1', digest: 'sha256:' + 'a'.repeat(64), pullPolicy: 'Always' },
   imagePullSecrets: [{ name: 'regcred' }],
+  global: { imagePullSecrets: ['mirror'] },
+  commonLabels: { team: 'strings' },
+  commonAnnotations: { owner: 'platform' },
+  topologySpread: { topologyKeys: ['kubernetes.io/hostname'], maxSkew: 2 },
   logLevel: 'debug',
   requestLog: false,
   shutdown: { delaySeconds: 7, graceSeconds: 30, marginSeconds: 3, preStopSleep: true },
   backend: {
     replicaCount: 5,
     extraArgs: ['--body-limit=64kb'],
-    podDisruptionBudget: { enabled: true, maxUnavailable: '20%' },
+    podDisruptionBudget: { enabled: true, maxUnavailable: '20%', unhealthyPodEvictionPolicy: 'AlwaysAllow' },
     autoscaling: { enabled: true, minReplicas: 3, maxReplicas: 9, targetCPUUtilizationPercentage: 120 },
+    service: { type: 'ClusterIP', port: 8080, annotations: { a: 'b' } },
+    serviceAccount: { create: true },
+    envFrom: [{ configMapRef: { name: 'backend-env', optional: true } }],
+    extraVolumes: [{ name: 'scratch', emptyDir: {} }],
+    extraVolumeMounts: [{ name: 'scratch', mountPath: '/scratch' }],
+    securityContext: { runAsUser: 2000 },
+    podSecurityContext: { runAsUser: 2000, runAsGroup: 2000, fsGroup: 2000 },
   },
   frontend: {
     replicaCount: 3,
     discovery: 'endpoints',
     podDisruptionBudget: { enabled: false },
+    service: { type: 'LoadBalancer', port: 80, nodePort: 30080, externalTrafficPolicy: 'Local', annotations: { 'example.com/lb': 'internal' } },
+    ingress: { enabled: true, className: 'nginx', hosts: [{ host: 'strings.example', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [{ secretName: 'strings-tls', hosts: ['strings.example'] }] },
     resilience: { qps: 2500.5, burst: 1000000, maxAttempts: 2, maxTime: '1.5s', attemptTimeout: '400ms', breakerFailures: 10, breakerReset: '30s', retryBudget: 0 },
   },
   counter: { enabled: true, replicaCount: 3, rate: 2, burst: 5, extraArgs: ['--metrics-prefix=counter_'], podDisruptionBudget: { enabled: true, maxUnavailable: 2 } },
   networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
   metrics: {
-    serviceMonitor: { enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s' },
-    prometheusRule: { enabled: true },
+    serviceMonitor: {
+      enabled: true, labels: { release: 'kube-prometheus-stack' }, interval: '15s', jobLabel: 'app.kubernetes.io/component', honorLabels: true,
+      relabelings: [{ targetLabel: 'cluster', replacement: 'east' }], metricRelabelings: [{ sourceLabels: ['__name__'], regex: 'nodejs_.*', action: 'drop' }],
+    },
+    prometheusRule: { enabled: true, runbookBaseUrl: 'https://example.org/docs/runbooks.md', errorRate: { threshold: '0.1' } },
     dashboard: { enabled: true },
   },
 };
 /** All monitoring options on, but otherwise the defaults (EndpointSlices discovery). */
 const monitoringOn = {
-  networkPolicy: { enabled: true },
+  // With the NetworkPolicy, the ServiceMonitor needs its Prometheus let in (the chart fails otherwise).
+  networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },
   metrics: { serviceMonitor: { enabled: true }, prometheusRule: { enabled: true }, dashboard: { enabled: true } },
 };
 
@@ -84,7 +102,8 @@ const helmEnv = {
 };
 
 async function helm(args: string[], kubeconfig?: string): Promise<{ stdout: string; stderr: string }> {
-  return promisify(execFile)(helmBin, [...args, ...(kubeconfig ? ['--kubeconfig', kubeconfig] : [])], {
+  // Rendered without a cluster, for the oldest Kubernetes the chart supports unless args name one.
+  return promisify(execFile)(helmBin, [...(kubeconfig ? args : withKubeVersion(args)), ...(kubeconfig ? ['--kubeconfig', kubeconfig] : [])], {
     env: helmEnv,
     maxBuffer: 64 << 20,
   });
@@ -188,7 +207,7 @@ describe('helm chart: lint and template', { skip }, () => {
           assert.ok(c.resources?.limits?.memory, `${what}: memory limit`);
         }
         if (what.startsWith('Deployment')) {
-          assert.deepEqual(spec.containers[0].volumeMounts, [{ name: 'tmp', mountPath: '/tmp' }], what);
+          assert.deepEqual(spec.containers[0].volumeMounts[0], { name: 'tmp', mountPath: '/tmp' }, what);
           assert.ok(spec.volumes.some((v: any) => v.name === 'tmp' && v.emptyDir), what);
         }
       }
@@ -316,7 +335,10 @@ describe('helm chart: lint and template', { skip }, () => {
     assert.equal(dash.metadata.labels?.['grafana_dashboard'], '1');
     assert.equal(JSON.parse(dash['data']['stringsvc.json']).uid, 'stringsvc');
     const np = find(objs, 'NetworkPolicy', 'stringsvc-backend');
-    assert.deepEqual(np.spec.ingress[0].from, [{ podSelector: { matchLabels: find(objs, 'Deployment', 'stringsvc-frontend').spec.selector.matchLabels } }]);
+    assert.deepEqual(np.spec.ingress[0].from, [
+      { podSelector: { matchLabels: find(objs, 'Deployment', 'stringsvc-frontend').spec.selector.matchLabels } },
+      ...monitoringOn.networkPolicy.metricsFrom,
+    ]);
     assert.deepEqual(np.spec.podSelector, find(objs, 'Deployment', 'stringsvc-backend').spec.selector);
   });
 
@@ -431,7 +453,7 @@ describe('helm chart: lint and template', { skip }, () => {
 
     const tuned = find(await render(['-f', valuesFile('non-default', nonDefault)]), 'Deployment', 'svc-counter').spec.template.spec;
     assert.equal(tuned.containers[0].image, 'registry.example/stringsvc:v1@sha256:' + 'a'.repeat(64));
-    assert.deepEqual(tuned.imagePullSecrets, [{ name: 'regcred' }]);
+    assert.deepEqual(tuned.imagePullSecrets, [{ name: 'mirror' }, { name: 'regcred' }]);
     for (const [flag, want] of [['rate', '2'], ['burst', '5'], ['log-level', 'debug'], ['request-log', 'false'], ['grace', '30s'], ['configmap', 'svc-counter'], ['metrics-prefix', 'counter_']]) {
       assert.equal(arg(tuned, flag!), want, flag);
     }

@@ -41,6 +41,20 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
 app.kubernetes.io/part-of: {{ include "stringsvc.name" . }}
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+The annotations block of a top-level object's metadata, indented under it: commonAnnotations, under the
+object's own (args: dict "root" $ "extra" map); nothing when both are empty.
+*/}}
+{{- define "stringsvc.annotations" -}}
+{{- with merge (deepCopy (.extra | default dict)) (.root.Values.commonAnnotations | default dict) }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+{{- end -}}
 {{- end }}
 
 {{/*
@@ -89,17 +103,45 @@ app.kubernetes.io/component: counter
 {{- end }}
 
 {{/*
-Name of the frontend's ServiceAccount; it and the counter's (with the Kubernetes store) are the only ones with API access.
+The ServiceAccount a tier's pods run as (args: dict "root" $ "tier" "backend"): with serviceAccount.create
+the chart's own, named serviceAccount.name or `<fullname>-<tier>`; without it serviceAccount.name, which
+may be empty (the namespace's default account). The frontend's and the counter's (kubernetes store) are
+bound to their Roles, so those need a name either way.
 */}}
-{{- define "stringsvc.frontend.serviceAccountName" -}}
-{{- include "stringsvc.frontend.fullname" . }}
+{{- define "stringsvc.serviceAccountName" -}}
+{{- $sa := (index .root.Values .tier).serviceAccount -}}
+{{- if $sa.create -}}
+{{- $sa.name | default (include (printf "stringsvc.%s.fullname" .tier) .root) -}}
+{{- else -}}
+{{- $sa.name -}}
+{{- end -}}
 {{- end }}
 
 {{/*
-Name of the counter's ServiceAccount (created only with counter.store=kubernetes).
+Name of the backends' ServiceAccount: none by default (they never call the API and mount no token).
+*/}}
+{{- define "stringsvc.backend.serviceAccountName" -}}
+{{- include "stringsvc.serviceAccountName" (dict "root" . "tier" "backend") }}
+{{- end }}
+
+{{/*
+Name of the frontend's ServiceAccount, bound to its Role: the one API client of the string service.
+*/}}
+{{- define "stringsvc.frontend.serviceAccountName" -}}
+{{- include "stringsvc.serviceAccountName" (dict "root" . "tier" "frontend") | required "frontend.serviceAccount.name is required with frontend.serviceAccount.create=false: the frontend's Role is bound to it" }}
+{{- end }}
+
+{{/*
+Name of the counter's ServiceAccount: with counter.store=kubernetes the chart's own (or the named one),
+bound to its Role; with the memory store it needs no API access and runs as serviceAccount.name only if
+create is false and a name is given.
 */}}
 {{- define "stringsvc.counter.serviceAccountName" -}}
-{{- include "stringsvc.counter.fullname" . }}
+{{- if include "stringsvc.counter.usesApi" . -}}
+{{- include "stringsvc.serviceAccountName" (dict "root" . "tier" "counter") | required "counter.serviceAccount.name is required with counter.serviceAccount.create=false and counter.store=kubernetes: the counter's Role is bound to it" }}
+{{- else if not .Values.counter.serviceAccount.create -}}
+{{- .Values.counter.serviceAccount.name }}
+{{- end -}}
 {{- end }}
 
 {{/*
@@ -118,10 +160,28 @@ True when the counter keeps its total in a ConfigMap and so needs a ServiceAccou
 {{- end }}
 
 {{/*
-The image reference; a tag may carry a digest (`tag@sha256:…`, as skaffold sets it).
+A registry, a repository and a tag or digest as one image reference (args: dict "root" $ "image" map
+"tag" default-tag). global.imageRegistry (an umbrella chart's) wins over the image's own registry.
+A digest alone gives `repo@sha256:…`; with a tag, `repo:tag@sha256:…` (the tag is informative);
+a tag may itself carry a digest (`tag@sha256:…`, as skaffold sets it).
+*/}}
+{{- define "stringsvc.imageRef" -}}
+{{- $registry := (.root.Values.global).imageRegistry | default .image.registry -}}
+{{- $repo := .image.repository -}}
+{{- if $registry }}{{ $repo = printf "%s/%s" (trimSuffix "/" $registry) $repo }}{{ end -}}
+{{- $tag := .image.tag | default .tag -}}
+{{- if .image.digest -}}
+{{- if .image.tag }}{{ printf "%s:%s@%s" $repo .image.tag .image.digest }}{{ else }}{{ printf "%s@%s" $repo .image.digest }}{{ end -}}
+{{- else -}}
+{{- printf "%s:%s" $repo $tag -}}
+{{- end -}}
+{{- end }}
+
+{{/*
+The image of every Deployment.
 */}}
 {{- define "stringsvc.image" -}}
-{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- include "stringsvc.imageRef" (dict "root" . "image" .Values.image "tag" .Chart.AppVersion) }}
 {{- end }}
 
 {{/*
@@ -129,10 +189,27 @@ The `helm test` Pod's image: the chart's own unless `tests.image.repository` nam
 */}}
 {{- define "stringsvc.testImage" -}}
 {{- if .Values.tests.image.repository -}}
-{{- printf "%s:%s" .Values.tests.image.repository (.Values.tests.image.tag | default "latest") }}
+{{- include "stringsvc.imageRef" (dict "root" . "image" .Values.tests.image "tag" "latest") }}
 {{- else -}}
 {{- include "stringsvc.image" . }}
 {{- end }}
+{{- end }}
+
+{{/*
+imagePullSecrets of every pod: global.imagePullSecrets (names or {name: …}, as umbrella charts give
+them), then imagePullSecrets, each name once.
+*/}}
+{{- define "stringsvc.imagePullSecrets" -}}
+{{- $names := list -}}
+{{- range concat ((.Values.global).imagePullSecrets | default list) (.Values.imagePullSecrets | default list) -}}
+{{- if kindIs "map" . }}{{ $names = append $names .name }}{{ else }}{{ $names = append $names . }}{{ end -}}
+{{- end -}}
+{{- with $names | uniq -}}
+imagePullSecrets:
+{{- range . }}
+  - name: {{ . }}
+{{- end }}
+{{- end -}}
 {{- end }}
 
 {{/*
@@ -201,10 +278,17 @@ Server flags every program in the image takes (stringsvc and countersvc): listen
 {{- end }}
 
 {{/*
-The container parts every Deployment shares: ports, probes, lifecycle, security, /tmp.
+The container parts every Deployment shares: ports, probes, lifecycle, security, /tmp
+(args: dict "root" $ "tier" "backend"). The tier's securityContext is merged over the chart-wide one.
 */}}
 {{- define "stringsvc.containerCommon" -}}
+{{- $v := index .root.Values .tier -}}
+{{- with .root -}}
 imagePullPolicy: {{ .Values.image.pullPolicy }}
+{{- with $v.envFrom }}
+envFrom:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 ports:
   - name: http
     containerPort: {{ .Values.containerPort }}
@@ -231,27 +315,74 @@ lifecycle:
       seconds: {{ .Values.shutdown.delaySeconds }}
 {{- end }}
 securityContext:
-  {{- toYaml .Values.securityContext | nindent 2 }}
+  {{- mergeOverwrite (deepCopy .Values.securityContext) ($v.securityContext | default dict) | toYaml | nindent 2 }}
 volumeMounts:
   - name: tmp
     mountPath: /tmp
+  {{- with $v.extraVolumeMounts }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- end }}
 {{- end }}
 
 {{/*
-The pod-level parts every Deployment shares.
+The pod-level parts every Deployment shares (args: dict "root" $ "tier" "backend"): pull secrets, the
+tier's ServiceAccount, security (the tier's podSecurityContext merged over the chart-wide one), volumes,
+and scheduling: nodeSelector, affinity, tolerations, topology spread and priorityClassName. affinity and
+topologySpreadConstraints pass through tpl; without constraints of its own a tier spreads softly over
+topologySpread.topologyKeys, matching its selector labels.
 */}}
 {{- define "stringsvc.podCommon" -}}
-{{- with .Values.imagePullSecrets -}}
-imagePullSecrets:
-  {{- toYaml . | nindent 2 }}
-{{ end -}}
+{{- $v := index .root.Values .tier -}}
+{{- $tier := .tier -}}
+{{- $root := .root -}}
+{{- with .root -}}
 securityContext:
-  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+  {{- mergeOverwrite (deepCopy .Values.podSecurityContext) ($v.podSecurityContext | default dict) | toYaml | nindent 2 }}
+{{- with include (printf "stringsvc.%s.serviceAccountName" $tier) . }}
+serviceAccountName: {{ . }}
+{{- end }}
+{{- with include "stringsvc.imagePullSecrets" . }}
+{{ . }}
+{{- end }}
 terminationGracePeriodSeconds: {{ include "stringsvc.terminationGracePeriodSeconds" . }}
 volumes:
   - name: tmp
     emptyDir:
       sizeLimit: 64Mi
+  {{- with $v.extraVolumes }}
+  {{- toYaml . | nindent 2 }}
+  {{- end }}
+{{- with $v.priorityClassName }}
+priorityClassName: {{ . }}
+{{- end }}
+{{- with $v.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with $v.affinity }}
+affinity:
+  {{- tpl (toYaml .) $root | nindent 2 }}
+{{- end }}
+{{- with $v.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- if $v.topologySpreadConstraints }}
+topologySpreadConstraints:
+  {{- tpl (toYaml $v.topologySpreadConstraints) $root | nindent 2 }}
+{{- else if .Values.topologySpread.topologyKeys }}
+topologySpreadConstraints:
+  {{- range .Values.topologySpread.topologyKeys }}
+  - topologyKey: {{ . }}
+    maxSkew: {{ $root.Values.topologySpread.maxSkew }}
+    whenUnsatisfiable: ScheduleAnyway
+    labelSelector:
+      matchLabels:
+        {{- include (printf "stringsvc.%s.selectorLabels" $tier) $root | nindent 8 }}
+  {{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { parseAllDocuments } from 'yaml';
+import { ensureBinaries } from '../controlplane/binaries.ts';
+import { repoRoot } from './process.ts';
+
+/** Rendering the chart with helm in a scratch directory, for template tests. */
+
+export const chart = join(repoRoot, 'charts', 'stringsvc');
+
+export type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // Manifests are checked field by field; typing every Kubernetes kind here would add nothing.
+  spec?: any;
+  [k: string]: any;
+};
+
+export type ChartTools = {
+  /** The scratch directory (removed by `cleanup`). */
+  work: string;
+  helm(args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** Runs helm expecting failure; returns its stderr. */
+  helmFails(args: string[]): Promise<string>;
+  /** `helm template stringsvc <chart> --namespace demo …`, parsed. */
+  render(args?: string[], chartDir?: string): Promise<Obj[]>;
+  /** A values file holding `values` (JSON is YAML). */
+  valuesFile(name: string, values: object): string;
+  cleanup(): void;
+};
+
+/** The oldest Kubernetes the chart supports (Chart.yaml's kubeVersion). */
+export const minKubeVersion = '1.23.0';
+
+/**
+ * `helm template` renders for Kubernetes 1.20 unless told otherwise, which the chart's kubeVersion
+ * refuses: render for the oldest supported version unless the arguments name one (a later
+ * `--kube-version` wins).
+ */
+export function withKubeVersion(args: string[]): string[] {
+  return args[0] === 'template' ? [args[0], '--kube-version', minKubeVersion, ...args.slice(1)] : args;
+}
+
+export async function chartTools(): Promise<ChartTools> {
+  const helmBin = (await ensureBinaries()).helm;
+  const work = mkdtempSync(join(tmpdir(), 'stringsvc-chart-'));
+  const env = {
+    ...process.env,
+    HELM_CACHE_HOME: join(work, 'helm-cache'),
+    HELM_CONFIG_HOME: join(work, 'helm-config'),
+    HELM_DATA_HOME: join(work, 'helm-data'),
+  };
+  const helm = (args: string[]) => promisify(execFile)(helmBin, withKubeVersion(args), { env, maxBuffer: 64 << 20 });
+  return {
+    work,
+    helm,
+    async helmFails(args) {
+      try {
+        await helm(args);
+      } catch (err) {
+        return String((err as { stderr?: string }).stderr ?? err);
+      }
+      throw new Error(`helm ${args.join(' ')} succeeded but should have failed`);
+    },
+    async render(args = [], chartDir = chart) {
+      const { stdout } = await helm(['template', 'stringsvc', chartDir, '--namespace', 'demo', ...args]);
+      return parseAllDocuments(stdout).map((d) => d.toJS() as Obj).filter(Boolean);
+    },
+    valuesFile(name, values) {
+      const file = join(work, `${name}.yaml`);
+      writeFileSync(file, JSON.stringify(values));
+      return file;
+    },
+    cleanup: () => rmSync(work, { recursive: true, force: true }),
+  };
+}
+
+export function find(objs: Obj[], kind: string, name: string): Obj {
+  const o = objs.find((x) => x.kind === kind && x.metadata.name === name);
+  assert.ok(o, `no ${kind}/${name} in ${objs.map((x) => `${x.kind}/${x.metadata.name}`).join(', ')}`);
+  return o;
+}
+
+/** Pod specs of the Deployments and of the helm test Pod. */
+export function podSpecs(objs: Obj[]): [string, any][] {
+  return objs.flatMap((o): [string, any][] =>
+    o.kind === 'Deployment' ? [[`Deployment/${o.metadata.name}`, o.spec.template.spec]] : o.kind === 'Pod' ? [[`Pod/${o.metadata.name}`, o.spec]] : [],
+  );
+}
+
+/** The Deployment of a tier (release `stringsvc`). */
+export function deployment(objs: Obj[], tier: 'backend' | 'frontend' | 'counter'): Obj {
+  return find(objs, 'Deployment', `stringsvc-${tier}`);
+}
