@@ -13,7 +13,9 @@ import { acquireLock, cacheDir, ensureBuilt, go, toolsDir, withLock } from '../c
 import { type ControlPlane, defaultControllers, startControlPlane } from '../controlplane/harness.ts';
 import { freePort, GaveUp, type Proc, startProc, trackCommand, trackDir, untrackCommand, untrackDir, waitFor } from '../controlplane/procs.ts';
 import * as host from './host.ts';
+import { type HostState, hostState } from './snapshot.ts';
 import { type BuiltImage, buildImage, loadIntoContainerd, pauseImage, prepareBaseImages, repoRoot, sh } from './images.ts';
+import { kubeletConfig } from './kubelet-config.ts';
 import { nodeSkipReason, type Runtime, startRuntime } from './runtime.ts';
 
 export const nodeName = 'stringsvc-node';
@@ -37,7 +39,7 @@ export interface Cluster {
   /** Runs helm against the cluster; resolves with stdout. */
   helm(args: string[]): Promise<string>;
   /** Host state before the node started, for the leak check after stop(). */
-  readonly before: host.HostState;
+  readonly before: HostState;
   /** Markers that find this node's processes (its temp dir). */
   readonly processMarkers: string[];
   /** Tears everything down; idempotent. */
@@ -70,38 +72,6 @@ async function nodeBinaries(): Promise<{ kubelet: string; scheduler: string; pro
   return { kubelet: b.kubelet, scheduler: b['kube-scheduler'], proxy: b['kube-proxy'], coredns };
 }
 
-function kubeletConfig(dir: string, containerdSocket: string, healthzPort: number): string {
-  return JSON.stringify({
-    apiVersion: 'kubelet.config.k8s.io/v1beta1',
-    kind: 'KubeletConfiguration',
-    address: host.plan.nodeIp,
-    port: 10250,
-    readOnlyPort: 0,
-    healthzBindAddress: '127.0.0.1',
-    healthzPort,
-    // Only the apiserver on this machine reaches the kubelet's address (a /32 on lo).
-    authentication: { anonymous: { enabled: true }, webhook: { enabled: false } },
-    authorization: { mode: 'AlwaysAllow' },
-    // This VM's hierarchy is cgroup v1, and no systemd manages it.
-    cgroupDriver: 'cgroupfs',
-    failCgroupV1: false,
-    containerRuntimeEndpoint: `unix://${containerdSocket}`,
-    clusterDNS: [host.plan.nodeIp],
-    clusterDomain: 'cluster.local',
-    // Pods get only cluster DNS: the machine's resolver is never handed to them.
-    resolvConf: '',
-    failSwapOn: false,
-    podLogsDir: join(dir, 'pod-logs'),
-    // Images are imported, never pulled: garbage-collecting them would lose them for good.
-    imageGCHighThresholdPercent: 100,
-    imageGCLowThresholdPercent: 99,
-    evictionHard: { 'memory.available': '100Mi', 'nodefs.available': '1%', 'imagefs.available': '1%' },
-    serializeImagePulls: false,
-    syncFrequency: '10s',
-    fileCheckFrequency: '10s',
-  });
-}
-
 /** Starts the node and loads our freshly built image; see Cluster. */
 export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`[cluster] ${m}\n`));
@@ -113,7 +83,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   const dir = mkdtempSync(join(tmpdir(), 'stringsvc-node-'));
   trackDir(dir);
   const markers = [dir];
-  const before = host.hostState(markers);
+  const before = hostState(markers);
   const sysctls = host.saveSysctls();
   const procs: Proc[] = [];
   let cp: ControlPlane | undefined;

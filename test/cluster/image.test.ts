@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { skipOrThrow } from '../controlplane/require.ts';
 import { trackDir, untrackDir } from '../controlplane/procs.ts';
-import { hostState, leftovers, mountsUnder, unmountUnder } from './host.ts';
+import { mountsUnder, unmountUnder } from './host.ts';
+import { hostState, leftovers } from './snapshot.ts';
 import { type BuiltImage, buildImage, prepareBaseImages } from './images.ts';
 import { nodeSkipReason, type Runtime, startRuntime } from './runtime.ts';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { skipOrThrow } from '../controlplane/require.ts';
 import { type Cluster, nodeSkipReason, startCluster } from './cluster.ts';
-import { hostState, leftovers } from './host.ts';
+import { hostState, leftovers } from './snapshot.ts';
 import { repoRoot } from './images.ts';
 import { isReady, pods, portForward, type PortForward, waitPodsReady } from './support.ts';
 
