@@ -1,19 +1,29 @@
 // The README's Kubernetes flow on a real node: `helm install` with defaults into a namespace
 // enforcing Pod Security restricted, pods Running and Ready, discovery through the frontends' own
 // ServiceAccount, the seed's curls through `kubectl port-forward`, `helm test`; then the counter.
-// Last, teardown leaves nothing on the host.
+// Then the chart's other shapes on the node: pinned by digest, as a subchart, with a NetworkPolicy
+// and a ServiceMonitor. Last, teardown leaves nothing on the host.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { waitFor } from '../controlplane/procs.ts';
 import { skipOrThrow } from '../controlplane/require.ts';
-import { type Cluster, nodeSkipReason, startCluster } from './cluster.ts';
+import { type Cluster, imageRef, nodeSkipReason, startCluster } from './cluster.ts';
 import { hostState, leftovers } from './snapshot.ts';
-import { repoRoot } from './images.ts';
+import { repoRoot, sh } from './images.ts';
 import { isReady, pods, portForward, type PortForward, waitPodsReady } from './support.ts';
 
 const skip = skipOrThrow('cluster', nodeSkipReason());
 const ns = 'stringsvc';
+const chartDir = join(repoRoot, 'charts', 'stringsvc');
+
+/** A namespace enforcing Pod Security restricted, as k8s/namespace.yaml makes one. */
+async function restrictedNamespace(c: Cluster, name: string): Promise<void> {
+  await c.kubectl(['create', 'namespace', name]);
+  await c.kubectl(['label', 'namespace', name, 'pod-security.kubernetes.io/enforce=restricted']);
+}
 
 /** curl as the README runs it, printing the body only. */
 function curl(port: number, path: string, data: string): string {
@@ -102,6 +112,65 @@ describe('helm install on a real node', { skip, timeout: 20 * 60_000 }, () => {
     // The article's limit is one add per 2 s per replica; wait it out rather than race it.
     await new Promise((r) => setTimeout(r, 2100));
     assert.equal(add(svc, 4), '{"v":7}\n');
+  });
+
+  test('with image.digest alone: every pod runs our image by digest', async () => {
+    const c = cluster!;
+    // The manifest digest containerd holds for the image the node loaded (never pushed, so no
+    // registry gave it one): the digest a registry would serve for the same image.
+    const listed = await sh('ctr', ['--address', c.runtime.containerdSocket, '-n', 'k8s.io', 'images', 'ls', `name==docker.io/library/${imageRef}`]);
+    const digest = /\s(sha256:[0-9a-f]{64})\s/.exec(listed)?.[1];
+    assert.ok(digest, `containerd lists ${imageRef} with a digest:\n${listed}`);
+    // A pull by digest records the image under that reference; with no registry, name it so here.
+    await sh('ctr', ['--address', c.runtime.containerdSocket, '-n', 'k8s.io', 'images', 'tag', `docker.io/library/${imageRef}`, `docker.io/library/stringsvc@${digest}`]);
+    await restrictedNamespace(c, 'by-digest');
+    await c.helm(['install', 'pinned', chartDir, '--namespace', 'by-digest', '--set', `image.digest=${digest}`, '--wait', '--timeout', '3m']);
+    const running = await waitPodsReady(c, 'by-digest', 'app.kubernetes.io/instance=pinned', 5);
+    for (const p of running) assert.equal(p.spec?.containers[0]?.image, `stringsvc@${digest}`);
+    await c.helm(['uninstall', 'pinned', '--namespace', 'by-digest', '--wait']);
+  });
+
+  test('as the dependency of an umbrella chart: installed with stringsvc.enabled, removed when it turns false', async () => {
+    const c = cluster!;
+    const umbrella = join(c.dir, 'umbrella');
+    mkdirSync(join(umbrella, 'charts'), { recursive: true });
+    cpSync(chartDir, join(umbrella, 'charts', 'stringsvc'), { recursive: true });
+    writeFileSync(join(umbrella, 'Chart.yaml'), 'apiVersion: v2\nname: umbrella\nversion: 0.1.0\ndependencies:\n  - name: stringsvc\n    version: ">=0.0.0"\n    condition: stringsvc.enabled\n');
+    writeFileSync(join(umbrella, 'values.yaml'), 'stringsvc:\n  enabled: true\n  backend:\n    replicaCount: 2\n');
+    await restrictedNamespace(c, 'umbrella');
+    await c.helm(['install', 'umb', umbrella, '--namespace', 'umbrella', '--wait', '--timeout', '3m']);
+    await waitPodsReady(c, 'umbrella', 'app.kubernetes.io/instance=umb', 4);
+    const pf = await portForward(c, 'umbrella', 'service/umb-stringsvc-frontend', 80);
+    forwards.push(pf);
+    assert.equal(curl(pf.port, '/uppercase', '{"s":"umbrella"}'), '{"v":"UMBRELLA"}\n');
+    pf.stop();
+    await c.helm(['upgrade', 'umb', umbrella, '--namespace', 'umbrella', '--set', 'stringsvc.enabled=false', '--wait', '--timeout', '3m']);
+    await waitFor('the subchart\'s pods gone', async () => (await pods(c, 'umbrella', 'app.kubernetes.io/instance=umb')).length === 0, 120_000);
+    assert.equal((await c.kubectl(['--namespace', 'umbrella', 'get', 'deployments,services', '-o', 'name'])).trim(), '');
+    await c.helm(['uninstall', 'umb', '--namespace', 'umbrella', '--wait']);
+  });
+
+  test('NetworkPolicy with a ServiceMonitor: refused without metricsFrom, naming the value; installed and serving with it', async () => {
+    const c = cluster!;
+    await c.cp.installCrds(['servicemonitors', 'prometheusrules']);
+    await restrictedNamespace(c, 'guarded');
+    const on = ['--set', 'networkPolicy.enabled=true', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true'];
+    const refused = await c.helm(['install', 'guarded', chartDir, '--namespace', 'guarded', ...on]).then(() => '', (err: unknown) => String(err));
+    assert.match(refused, /networkPolicy\.metricsFrom/);
+    await c.helm(['install', 'guarded', chartDir, '--namespace', 'guarded', ...on, '--wait', '--timeout', '3m',
+      '--set-json', 'networkPolicy.metricsFrom=[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]']);
+    await waitPodsReady(c, 'guarded', 'app.kubernetes.io/instance=guarded', 5);
+    const objects = (await c.kubectl(['--namespace', 'guarded', 'get', 'networkpolicies,servicemonitors,prometheusrules', '-o', 'name'])).trim().split('\n').sort();
+    assert.deepEqual(objects, [
+      'networkpolicy.networking.k8s.io/guarded-stringsvc-backend',
+      'prometheusrule.monitoring.coreos.com/guarded-stringsvc',
+      'servicemonitor.monitoring.coreos.com/guarded-stringsvc',
+    ]);
+    const pf = await portForward(c, 'guarded', 'service/guarded-stringsvc-frontend', 80);
+    forwards.push(pf);
+    assert.equal(curl(pf.port, '/uppercase', '{"s":"guarded"}'), '{"v":"GUARDED"}\n', 'the frontends still reach the backends');
+    pf.stop();
+    await c.helm(['uninstall', 'guarded', '--namespace', 'guarded', '--wait']);
   });
 
   test('teardown leaves no process, mount, link, address, route, iptables rule or cgroup behind', async () => {
