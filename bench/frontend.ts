@@ -6,8 +6,9 @@ import { median, round } from './lib/stats.ts';
 import { repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 
 /**
- * frontendBench puts our proxying frontend, HAProxy, nginx and the bare Node proxy (the floor
- * for any Node proxy, see peers/raw-proxy.ts) in front of the same three backends, each proxy
+ * frontendBench puts our proxying frontend, HAProxy, nginx, the bare Node proxy (the floor
+ * for any Node proxy, see peers/raw-proxy.ts) and `@fastify/http-proxy` with its defaults (the
+ * ecosystem's proxy, see peers/fastify-proxy.ts) in front of the same three backends, each proxy
  * pinned to the same core, and compares their throughput in interleaved rounds. Then, at a
  * fixed moderate rate, it measures what our hop adds to p99 latency over calling a backend
  * directly. The per-instance token bucket is opened wide and the deadlines set
@@ -33,6 +34,7 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
     haproxy: await startHaproxy(base + 1, addrs, config.serverCpus),
     nginx: await startNginx(base + 2, addrs, config.serverCpus),
     raw_proxy: await startServer([node, `${repoRoot}bench/peers/raw-proxy.ts`, '0', addrs.join(',')], { cpus: config.serverCpus }),
+    fastify_proxy: await startServer([node, `${repoRoot}bench/peers/fastify-proxy.ts`, '0', addrs.join(',')], { cpus: config.serverCpus }),
   };
   const idleRss = rssMb(proxies.ours!.proc.pid!);
   const body = '{"s":"hello, world"}';
@@ -52,10 +54,12 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
       haproxy_rps: round(rps('haproxy'), 0),
       nginx_rps: round(rps('nginx'), 0),
       raw_proxy_rps: round(rps('raw_proxy'), 0),
+      fastify_proxy_rps: round(rps('fastify_proxy'), 0),
       frontend_vs_haproxy_rps_ratio: round(ratio('ours', 'haproxy'), 3),
       frontend_vs_nginx_rps_ratio: round(ratio('ours', 'nginx'), 3),
       frontend_vs_haproxy_rps_ratio_logged: round(ratio('ours_logged', 'haproxy'), 3),
       frontend_vs_raw_proxy_rps_ratio: round(ratio('ours', 'raw_proxy'), 3),
+      frontend_vs_fastify_proxy_rps_ratio: round(ratio('ours', 'fastify_proxy'), 3),
       raw_proxy_vs_haproxy_rps_ratio: round(ratio('raw_proxy', 'haproxy'), 3),
       ...hop,
       frontend_rss_mb_idle: round(idleRss, 1),
@@ -65,6 +69,7 @@ export async function frontendBench(config: BenchConfig): Promise<Figures> {
       ...cpuFigures('haproxy', cpu.haproxy!),
       ...cpuFigures('nginx', cpu.nginx!),
       ...cpuFigures('raw_proxy', cpu.raw_proxy!),
+      ...cpuFigures('fastify_proxy', cpu.fastify_proxy!),
     };
   } finally {
     await Promise.all([...Object.values(proxies), ...backends].map((s) => s.stop()));

@@ -57,7 +57,7 @@ describe('countersvc process', () => {
     ['a string', '{"v":"1"}', 400, /must be an integer/],
     ['missing v', '{"x":1}', 400, /missing field "v"/],
     ['beyond 2^53', '{"v":9007199254740993}', 400, /must be a safe integer/],
-    ['a total leaving the safe range', `{"v":${Number.MAX_SAFE_INTEGER}}`, 400, /would leave the safe-integer range/],
+    ['a total leaving the safe range', `{"v":${Number.MAX_SAFE_INTEGER}}`, 409, /would leave the safe-integer range/],
     ['malformed JSON', '{"v":', 400, /malformed JSON/],
     ['a body over the limit', `{"v":1,"pad":"${'a'.repeat(2000)}"}`, 413, /exceeds the 1024-byte limit/],
   ];

@@ -27,11 +27,13 @@ export function decodeAddRequest(req: ServerRequest): AddRequest {
 }
 
 /**
- * errorEncoder answers `{"err"}`: 400 for bad input and totals leaving the safe range, 429
- * with the article's "rate limit exceeded", 503 when the store did not acknowledge the add.
+ * errorEncoder answers `{"err"}`: 400 for bad input; 409 Conflict for a valid add that would take
+ * the current total out of the safe range (the request is fine, the total is not: a schema-valid body
+ * is never a 4xx "bad request"); 429 with the article's "rate limit exceeded"; 503 when the store did
+ * not acknowledge the add.
  */
 export function errorEncoder(err: unknown, req: ServerRequest, res: ServerReply): void {
-  if (isOutOfRangeError(err)) return encodeJSON(res, { err: err.message }, 400);
+  if (isOutOfRangeError(err)) return encodeJSON(res, { err: err.message }, 409);
   if (isRateLimitedError(err)) return encodeJSON(res, { err: err.message }, 429);
   if (isStoreUnavailableError(err)) {
     (res.locals.ctx as Context).logger.warn({ err }, 'store unavailable');
