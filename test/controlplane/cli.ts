@@ -3,6 +3,7 @@
 // `npm run -s control-plane -- env`: only shell exports of the tool paths, for `eval`.
 import { ensureBinaries } from './binaries.ts';
 import { startControlPlane } from './harness.ts';
+import { stopOnSignal } from './procs.ts';
 
 const sub = process.argv[2];
 
@@ -20,17 +21,7 @@ if (sub === 'env') {
     `kubectl: ${kubectl}\nhelm:    ${helm}\n` +
     `pods bind to node "fake-node"; nothing runs them (no kubelet). Ctrl-C to stop.\n`,
   );
-  const shutdown = (): void => {
-    process.stdout.write('\nstopping…\n');
-    cp.stop().then(() => process.exit(0), (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    });
-  };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
-  // Keep the event loop alive until a signal arrives.
-  setInterval(() => {}, 1 << 30);
+  stopOnSignal(() => cp.stop());
 } else {
   process.stderr.write('usage: npm run control-plane [-- env]\n');
   process.exit(2);

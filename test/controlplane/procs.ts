@@ -153,3 +153,18 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
   }
   throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${describe()}`);
 }
+
+/** Keeps a foreground command (`npm run control-plane`, `npm run cluster`) alive until SIGINT or SIGTERM, then runs `stop` and exits. */
+export function stopOnSignal(stop: () => Promise<void>): void {
+  const shutdown = (): void => {
+    process.stdout.write('\nstopping…\n');
+    stop().then(() => process.exit(0), (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    });
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+  // Keep the event loop alive until a signal arrives.
+  setInterval(() => {}, 1 << 30);
+}
