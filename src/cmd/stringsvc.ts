@@ -11,6 +11,7 @@ import { composeService } from '../stringsvc/compose-service.ts';
 import { makeEndpoints, makeRoutes } from '../stringsvc/transport.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
+import { balancerChoice, balancerFlags } from '../stringsvc/balancer-flags.ts';
 
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },
@@ -18,6 +19,7 @@ const flags = {
   ...serverFlags,
   ...proxyFlags,
   ...discoveryFlags,
+  ...balancerFlags,
 };
 
 async function main(): Promise<void> {
@@ -30,6 +32,7 @@ async function main(): Promise<void> {
   const settings = serverSettings(f);
   const proxy = proxyConfig(f);
   const disc = discoveryConfig(f, proxy.instances);
+  const balancer = balancerChoice(f);
   const logger = newLogger(settings.logLevel, { listen: f.listen });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -46,6 +49,7 @@ async function main(): Promise<void> {
     logger,
     requestLog: settings.requestLog,
     metricsPrefix: f['metrics-prefix'],
+    balancer,
     ...(discovery ? { discovered: discovery.discovered } : {}),
   });
 
