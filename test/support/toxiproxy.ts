@@ -45,7 +45,7 @@ export async function ensureToxiproxy(): Promise<string> {
 export interface Toxiproxy {
   /** proxy listens on a free loopback port and forwards to `upstream`; returns its `host:port`. */
   proxy(name: string, upstream: string): Promise<string>;
-  /** latency delays every answer from `name` by `ms` until removed. */
+  /** addLatency delays every answer from `name` by `ms` until removed. */
   addLatency(name: string, ms: number): Promise<void>;
   removeLatency(name: string): Promise<void>;
   stop(): Promise<void>;
@@ -59,11 +59,11 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** startToxiproxy runs toxiproxy-server on loopback and waits for its API. */
-export async function startToxiproxy(): Promise<Toxiproxy> {
+/** startToxiproxy runs toxiproxy-server on loopback and waits for its API; `prefix` wraps the command (e.g. taskset). */
+export async function startToxiproxy(options: { prefix?: string[] } = {}): Promise<Toxiproxy> {
   const bin = await ensureToxiproxy();
   const port = await freePort();
-  const [cmd, ...args] = [...reaped, bin, '-host', '127.0.0.1', '-port', String(port)];
+  const [cmd, ...args] = [...reaped, ...(options.prefix ?? []), bin, '-host', '127.0.0.1', '-port', String(port)];
   const proc = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
