@@ -4,7 +4,7 @@ import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { createTestNet, netnsSkip, type TestNet } from './support/netns.ts';
-import { startBuilt, type Running } from './support/process.ts';
+import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { eventually, metricValue, scrape } from './support/metrics.ts';
 
 // Topology on the real control plane: Nodes in zones a and b, backend pods spread over them,
@@ -34,11 +34,12 @@ async function instances(fe: Running): Promise<number> {
 }
 
 /** grantAll gives the ServiceAccount the chart's discovery Role and, as with topology on, get on nodes. */
-async function grantAll(cp: ControlPlane, sa: string): Promise<void> {
+async function grantAll(cp: ControlPlane, sa: string, nodes = true): Promise<void> {
   const rbac = cp.kc.makeApiClient(RbacAuthorizationV1Api);
   const subjects = [{ kind: 'ServiceAccount', name: sa, namespace: ns }];
   await rbac.createNamespacedRole({ namespace: ns, body: { metadata: { name: sa }, rules: [{ apiGroups: ['discovery.k8s.io'], resources: ['endpointslices'], verbs: ['get', 'list', 'watch'] }] } });
   await rbac.createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: sa }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: sa }, subjects } });
+  if (!nodes) return;
   await rbac.createClusterRole({ body: { metadata: { name: `${ns}-${sa}-nodes` }, rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get'] }] } });
   await rbac.createClusterRoleBinding({ body: { metadata: { name: `${ns}-${sa}-nodes` }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: `${ns}-${sa}-nodes` }, subjects } });
 }
@@ -68,6 +69,8 @@ describe('topology hints against a real control plane', { skip }, () => {
     }
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'frontend' } } });
     await grantAll(cp, 'frontend');
+    await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'nodeless' } } });
+    await grantAll(cp, 'nodeless', false);
     kubeconfig = await cp.kubeconfigFileFor(ns, 'frontend');
   });
 
@@ -113,5 +116,13 @@ describe('topology hints against a real control plane', { skip }, () => {
     const line = await fe.lastLine((l) => l.msg === 'discovery synced' || l.msg === 'discovered instances changed', (l) => (l.instances as unknown[]).length === 4);
     assert.deepEqual([line?.topology, line?.topology_reason], ['all', 'an instance has no zone hints']);
     assert.deepEqual(await spread(fe, backends, 20), [5, 5, 5, 5]);
+  });
+
+  test('without get on nodes and no --zone, the frontend exits 1 naming what to grant', async () => {
+    const file = await cp.kubeconfigFileFor(ns, 'nodeless');
+    const r = await runBuilt('stringsvc', ['--listen=127.0.0.1:0', '--discovery=endpointslices', '--service=backend', '--topology-hints=true', '--node-name=node-a'], { KUBECONFIG: file });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /may not get nodes; topology needs get on nodes .* or --zone/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 });
