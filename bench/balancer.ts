@@ -46,14 +46,15 @@ export async function balancerBench(config: BenchConfig): Promise<Figures> {
       config.log(`balancer round ${i + 1}/${config.rounds} at ${rate}/s each: p99 healthy ${r[0]!.p99Ms.toFixed(2)} ms, one slow: round robin ${r[1]!.p99Ms.toFixed(2)} ms, p2c-ewma ${r[2]!.p99Ms.toFixed(2)} ms`);
     }
     const p99 = (k: number) => round(median(rounds.map((r) => r[k]!.p99Ms)), 2);
-    const ratio = round(median(rounds.map((r) => r[2]!.p99Ms / r[0]!.p99Ms)), 3);
+    const ratio = (k: number) => round(median(rounds.map((r) => r[k]!.p99Ms / r[0]!.p99Ms)), 3);
     return {
       balancer_rate_rps: rate,
       balancer_slow_added_ms: slowMs,
       healthy_p99_ms: p99(0),
       slow_backend_p99_ms_round_robin: p99(1),
       slow_backend_p99_ms_p2c_ewma: p99(2),
-      slow_backend_p99_p2c_ewma_vs_healthy_ratio: ratio,
+      slow_backend_p99_round_robin_vs_healthy_ratio: ratio(1),
+      slow_backend_p99_p2c_ewma_vs_healthy_ratio: ratio(2),
     };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
