@@ -38,6 +38,8 @@ const rows: Row[] = [
   { key: 'slow_backend_p99_ms_p2c_ewma', what: 'one of three backends +20 ms, p2c-ewma, same rounds, p99 (ms)' },
   { key: 'slow_backend_p99_round_robin_vs_healthy_ratio', what: 'round robin with the slow backend ÷ healthy, p99, per-round median' },
   { key: 'slow_backend_p99_p2c_ewma_vs_healthy_ratio', what: 'p2c-ewma with the slow backend ÷ healthy, p99, per-round median', target: { op: '<=', value: 2 } },
+  { key: 'slow_backend_share_round_robin', what: 'share of calls the +20 ms backend got, round robin' },
+  { key: 'slow_backend_share_p2c_ewma', what: 'share of calls the +20 ms backend got, p2c-ewma' },
   { key: 'discovery_propagation_p50_ms', what: 'EndpointSlice write acknowledged → balancer uses it, p50 (ms)' },
   { key: 'discovery_propagation_p99_ms', what: 'same, p99 (ms)', target: { op: '<=', value: 50 } },
   { key: 'slice_update_cpu_ms_5000', what: 'CPU to apply one slice update, service of 5,000 endpoints (ms)' },
