@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
+import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { chart, type ChartTools, chartTools, deployment, find, type Obj } from './support/chart.ts';
 
@@ -67,6 +69,39 @@ describe('helm chart: balancer and topology', { skip }, () => {
       assert.match(err, /values don't meet the specifications of the schema/, args.join(' '));
       assert.match(err, msg, args.join(' '));
     }
+  });
+});
+
+describe('helm chart with topology on a real apiserver', { skip }, () => {
+  let t: ChartTools;
+  let cp: ControlPlane;
+  before(async () => {
+    t = await chartTools();
+    cp = await startControlPlane();
+  });
+  after(async () => {
+    await cp?.stop();
+    t?.cleanup();
+  });
+
+  /** canGetNodes asks, as the release's frontend ServiceAccount, whether it may get (and list) Nodes. */
+  async function canGetNodes(namespace: string): Promise<[boolean, boolean]> {
+    const authz = (await cp.kubeConfigFor(namespace, 'stringsvc-frontend')).makeApiClient(AuthorizationV1Api);
+    const can = async (verb: string) => (await authz.createSelfSubjectAccessReview({ body: { spec: { resourceAttributes: { verb, resource: 'nodes' } } } })).status?.allowed ?? false;
+    return [await can('get'), await can('list')];
+  }
+
+  test('installed with topology: the Service keeps trafficDistribution, the frontend may get Nodes (not list); without: neither', async () => {
+    await cp.createNamespace('topo');
+    const values = t.valuesFile('topology', { frontend: { balancer: 'p2c-ewma', topology: { enabled: true } }, backend: { service: { trafficDistribution: 'PreferSameZone' } } });
+    await t.helm(['install', 'stringsvc', chart, '--namespace', 'topo', '-f', values, '--kubeconfig', cp.kubeconfigPath]);
+    const svc = await cp.kc.makeApiClient(CoreV1Api).readNamespacedService({ namespace: 'topo', name: 'stringsvc-backend' });
+    assert.equal(svc.spec?.trafficDistribution, 'PreferSameZone');
+    assert.deepEqual(await canGetNodes('topo'), [true, false]);
+
+    await cp.createNamespace('plain');
+    await t.helm(['install', 'stringsvc', chart, '--namespace', 'plain', '--kubeconfig', cp.kubeconfigPath]);
+    assert.deepEqual(await canGetNodes('plain'), [false, false]);
   });
 });
 
