@@ -2,7 +2,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startBuilt, type Running } from './support/process.ts';
 import { metricValue, scrape } from './support/metrics.ts';
-import { relaxed, startBackends, stopAll, uppercase } from './support/frontend.ts';
+import { startBackends, stopAll, uppercase } from './support/frontend.ts';
 import { startToxiproxy, toxiproxySkip, type Toxiproxy } from './support/toxiproxy.ts';
 
 // Three backends, the third behind toxiproxy; mid-run toxiproxy delays its answers to ten times
@@ -11,6 +11,8 @@ import { startToxiproxy, toxiproxySkip, type Toxiproxy } from './support/toxipro
 
 const skip = toxiproxySkip();
 const workers = 4;
+// The slowed instance answers in ten times a loaded machine's round trip: no attempt may time out.
+const patient = ['--max-time=20s', '--attempt-timeout=10s'];
 
 /** requestsTo reads the frontend's per-instance call counters, all outcomes together. */
 async function requestsTo(fe: Running, instances: string[]): Promise<number[]> {
@@ -88,7 +90,7 @@ describe('balancing around a backend slowed on the wire', { skip }, () => {
       instances = [backends[0]!.addr, backends[1]!.addr, await toxi.proxy('slow', backends[2]!.addr)];
     }
     await fe?.stop('SIGTERM', 3000);
-    return startBuilt('stringsvc', ['--listen=127.0.0.1:0', `--proxy=${instances.join(',')}`, `--balancer=${balancer}`, '--balancer-decay=1s', '--request-log=false', ...relaxed]);
+    return startBuilt('stringsvc', ['--listen=127.0.0.1:0', `--proxy=${instances.join(',')}`, `--balancer=${balancer}`, '--balancer-decay=1s', '--request-log=false', ...patient]);
   }
 
   test('p2c-ewma: the slow instance gets under 10 % within seconds, and its share back once healthy', async (t) => {
