@@ -106,7 +106,7 @@ describe('topology hints against a real control plane', { skip }, () => {
 
     await cp.setPodReady(ns, 'backend-0', true);
     await cp.setPodReady(ns, 'backend-1', true);
-    await eventually('back to zone a', async () => (await fe.lastLine((l) => l.msg === 'discovered instances changed'))?.topology === 'zone', 30_000);
+    await eventually('back to zone a', async () => (await instances(fe)) === 2 && (await fe.lastLine((l) => l.msg === 'discovered instances changed'))?.topology === 'zone', 30_000);
     assert.deepEqual(await spread(fe, backends, 20), [10, 10, 0, 0]);
   });
 
