@@ -56,8 +56,9 @@ export function composeService(options: ComposeOptions): Composed {
     svc = proxyingMiddleware(uppercase.endpoint)(svc);
     close = uppercase.close;
     // The seed prints Go's `fmt.Sprint` of the list.
-    const balancer = options.balancer?.kind ?? 'round-robin';
-    logger.info(discovered ? { proxy_to: discovered.describe, balancer } : { proxy_to: `[${proxy.instances.join(' ')}]`, balancer }, 'proxying');
+    // The seed's line as it was, unless another balancer than the seed's round robin is in use.
+    const balancer = options.balancer && options.balancer.kind !== 'round-robin' ? { balancer: options.balancer.kind } : {};
+    logger.info(discovered ? { proxy_to: discovered.describe, ...balancer } : { proxy_to: `[${proxy.instances.join(' ')}]`, ...balancer }, 'proxying');
   }
   if (options.requestLog) svc = loggingMiddleware()(svc);
   svc = instrumentingMiddleware({ registry, prefix: options.metricsPrefix })(svc);
