@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { benchConfig, repoRoot, type BenchConfig, type Figures } from './lib/config.ts';
 import { backendBench } from './backend.ts';
+import { balancerBench } from './balancer.ts';
 import { clusterBench } from './cluster.ts';
 import { discoveryBench } from './discovery.ts';
 import { frontendBench } from './frontend.ts';
@@ -21,6 +22,7 @@ const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   gokit: gokitBench,
   frontend: frontendBench,
   discovery: discoveryBench,
+  balancer: balancerBench,
   soak: soakBench,
   cluster: clusterBench,
 };

@@ -8,3 +8,4 @@ export { ServiceError, isServiceError, type StringService } from './stringsvc/se
 export { background, withTimeout, cancelled, expired, CancelledError, DeadlineExceededError, type Context, type Logger } from './kit/context.ts';
 export { classify, type FailureCategory } from './stringsvc/classify.ts';
 export { FixedInstancer, InstanceBroadcaster, type Instancer, type Instance } from './kit/sd/instancer.ts';
+export type { BalancerChoice, BalancerKind } from './kit/lb/choose.ts';

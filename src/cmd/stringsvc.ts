@@ -11,6 +11,8 @@ import { composeService } from '../stringsvc/compose-service.ts';
 import { makeEndpoints, makeRoutes } from '../stringsvc/transport.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
+import { balancerChoice, balancerFlags } from '../stringsvc/balancer-flags.ts';
+import { topologyConfig, topologyFlags } from '../stringsvc/topology-flags.ts';
 
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },
@@ -18,6 +20,8 @@ const flags = {
   ...serverFlags,
   ...proxyFlags,
   ...discoveryFlags,
+  ...balancerFlags,
+  ...topologyFlags,
 };
 
 async function main(): Promise<void> {
@@ -30,6 +34,8 @@ async function main(): Promise<void> {
   const settings = serverSettings(f);
   const proxy = proxyConfig(f);
   const disc = discoveryConfig(f, proxy.instances);
+  const balancer = balancerChoice(f);
+  const topology = topologyConfig(f, disc.mode);
   const logger = newLogger(settings.logLevel, { listen: f.listen });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -38,7 +44,7 @@ async function main(): Promise<void> {
   const discovery =
     disc.mode === 'endpointslices' || disc.mode === 'endpoints'
       ? // Loaded only here: the Kubernetes client is most of an idle process's memory.
-        await (await import('../stringsvc/discovery.ts')).startDiscovery({ config: { ...disc, mode: disc.mode }, logger, registry, readiness })
+        await (await import('../stringsvc/discovery.ts')).startDiscovery({ config: { ...disc, mode: disc.mode }, logger, registry, readiness, ...(topology ? { topology } : {}) })
       : undefined;
   const built = composeService({
     proxy,
@@ -46,6 +52,7 @@ async function main(): Promise<void> {
     logger,
     requestLog: settings.requestLog,
     metricsPrefix: f['metrics-prefix'],
+    balancer,
     ...(discovery ? { discovered: discovery.discovered } : {}),
   });
 

@@ -50,3 +50,16 @@ test('a dead instance is retried around; a bad answer classifies as bad_upstream
   for (let i = 0; i < 4; i++) assert.equal(await client.uppercase(background(), 'x'), 'X@good');
   await assert.rejects(broken.uppercase(background(), 'x'), (e) => classify(e) === 'bad_upstream');
 });
+
+test('with p2c-ewma, a slow instance gets few calls', async (t) => {
+  const fast = await startLoopback(backend('fast'));
+  const slowHandler = backend('slow');
+  const slow = await startLoopback((req, res) => void setTimeout(() => slowHandler(req, res), 50));
+  // A short decay, so the first calls (new connections, a cold JIT) are forgotten within the test.
+  const client = newClient({ instances: [fast.instance, slow.instance], resilience: patient, balancer: { kind: 'p2c-ewma', decayMs: 100 } });
+  t.after(async () => { client.close(); await fast.close(); await slow.close(); });
+  for (let i = 0; i < 10; i++) await client.uppercase(background(), `warm${i}`);
+  const before = slow.received.length;
+  for (let i = 0; i < 40; i++) await client.uppercase(background(), `s${i}`);
+  assert.ok(slow.received.length - before < 10, `round robin would give it 20; slow got ${slow.received.length - before} of 40`);
+});

@@ -1,3 +1,4 @@
+import type { BalancerChoice } from '../kit/lb/choose.ts';
 import { FixedInstancer, type Instance, type Instancer } from '../kit/sd/instancer.ts';
 import type { CountResponse } from './transport.ts';
 import { balancedEndpoint, uppercaseMethod, uppercaseResult, type RemoteMethod, type Resilience, type UpstreamObserver } from './proxying.ts';
@@ -22,6 +23,8 @@ export interface ClientOptions {
   resilience?: Resilience;
   /** observer sees the events of both methods' stacks. */
   observer?: UpstreamObserver;
+  /** balancer picks each attempt's instance; default round robin. */
+  balancer?: BalancerChoice;
 }
 
 /** StringServiceClient is a StringService served remotely; close releases its connections. */
@@ -31,13 +34,18 @@ export interface StringServiceClient extends StringService {
 
 /**
  * newClient is the seed's client package: a StringService whose methods both run on
- * remote instances, each through the client stack of proxying.ts (retry, round robin,
+ * remote instances, each through the client stack of proxying.ts (retry, balancer,
  * per-instance token bucket, breaker and keep-alive pool). Business errors come back as
  * ServiceError; anything else is an infrastructure error (see `classify`).
  */
 export function newClient(options: ClientOptions): StringServiceClient {
   const instancer = options.instancer ?? new FixedInstancer([...(options.instances ?? [])]);
-  const remote = { instancer, ...(options.resilience ? { resilience: options.resilience } : {}), ...(options.observer ? { observer: options.observer } : {}) };
+  const remote = {
+    instancer,
+    ...(options.resilience ? { resilience: options.resilience } : {}),
+    ...(options.observer ? { observer: options.observer } : {}),
+    ...(options.balancer ? { balancer: options.balancer } : {}),
+  };
   const uppercase = balancedEndpoint(uppercaseMethod, remote);
   const count = balancedEndpoint(countMethod, remote);
   return {

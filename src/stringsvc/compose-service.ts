@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
+import type { BalancerChoice } from '../kit/lb/choose.ts';
 import { FixedInstancer, type Instancer } from '../kit/sd/instancer.ts';
 import { instrumentingMiddleware } from './instrumenting.ts';
 import { loggingMiddleware } from './logging.ts';
@@ -15,6 +16,8 @@ export interface ComposeOptions {
   logger: Logger;
   requestLog: boolean;
   metricsPrefix: string;
+  /** balancer spreads proxied calls; default round robin. */
+  balancer?: BalancerChoice;
   /**
    * discovered replaces the `--proxy` list with a discovering Instancer (Kubernetes);
    * `describe` is logged on the `proxying` line.
@@ -48,11 +51,14 @@ export function composeService(options: ComposeOptions): Composed {
       // Kubernetes discovery logs its own failures already; the Endpointer's echo of them is debug.
       observer: upstreamMetrics({ registry, onError: (err) => logger[discovered ? 'debug' : 'warn']({ err }, 'upstream discovery') }),
       ...(discovered?.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: discovered.invalidateOnErrorMs } : {}),
+      ...(options.balancer ? { balancer: options.balancer } : {}),
     });
     svc = proxyingMiddleware(uppercase.endpoint)(svc);
     close = uppercase.close;
     // The seed prints Go's `fmt.Sprint` of the list.
-    logger.info(discovered ? { proxy_to: discovered.describe } : { proxy_to: `[${proxy.instances.join(' ')}]` }, 'proxying');
+    // The seed's line as it was, unless another balancer than the seed's round robin is in use.
+    const balancer = options.balancer && options.balancer.kind !== 'round-robin' ? { balancer: options.balancer.kind } : {};
+    logger.info(discovered ? { proxy_to: discovered.describe, ...balancer } : { proxy_to: `[${proxy.instances.join(' ')}]`, ...balancer }, 'proxying');
   }
   if (options.requestLog) svc = loggingMiddleware()(svc);
   svc = instrumentingMiddleware({ registry, prefix: options.metricsPrefix })(svc);

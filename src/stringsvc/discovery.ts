@@ -9,6 +9,9 @@ import { accessDenied, checkAccess, whoAmI } from '../kit/sd/kubernetes/rbac.ts'
 import { endpointsClient, endpointSliceClient, endpointSlicesRef, endpointsRef } from '../kit/sd/kubernetes/resources.ts';
 import type { DiscoveryConfig } from './discovery-flags.ts';
 import { discoveryMetrics } from './discovery-metrics.ts';
+import type { TopologyConfig } from './topology-flags.ts';
+import { nodeZone } from '../kit/kubernetes/node-zone.ts';
+import type { Locality } from '../kit/sd/kubernetes/topology.ts';
 import type { ComposeOptions } from './compose-service.ts';
 
 /** firstSyncReason is what `/readyz` reports until discovery has listed the Service once. */
@@ -20,6 +23,8 @@ export interface DiscoveryOptions {
   logger: Logger;
   registry: Registry;
   readiness: Readiness;
+  /** topology, when set, keeps to instances hinted for this node or zone (EndpointSlices only). */
+  topology?: TopologyConfig;
   /** kubeConfig replaces the usual lookup (KUBECONFIG, in-cluster, ~/.kube/config). */
   kubeConfig?: KubeConfig;
 }
@@ -51,6 +56,7 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
     if (isAccessDeniedError(err)) throw err;
     logger.warn({ err, ...where }, 'discovery: could not check RBAC; watching anyway');
   }
+  const topology = options.topology ? await locality(kc, options.topology, logger) : undefined;
   readiness.block(firstSyncReason);
   const metrics = discoveryMetrics({ registry: options.registry });
   let user: string | undefined;
@@ -60,11 +66,13 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
     kind: config.mode,
     port: config.port,
     silentMs: config.silentMs,
+    ...(topology ? { topology } : {}),
     onEvent: (type) => metrics.onEvent(type),
     onSynced: () => metrics.onSynced(),
-    onInstances(instances, first) {
+    onInstances(instances, first, decision) {
       metrics.onInstances(instances);
-      logger.info({ ...where, instances: [...instances] }, first ? 'discovery synced' : 'discovered instances changed');
+      const why = decision ? { topology: decision.mode, ...(decision.reason ? { topology_reason: decision.reason } : {}) } : {};
+      logger.info({ ...where, instances: [...instances], ...why }, first ? 'discovery synced' : 'discovered instances changed');
       if (first) readiness.unblock(firstSyncReason);
     },
     onRestart(reason, delayMs) {
@@ -83,4 +91,15 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
     ...(config.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: config.invalidateOnErrorMs } : {}),
   };
   return { instancer, discovered, stop: () => instancer.stop() };
+}
+
+/**
+ * locality settles where this frontend runs: the zone from the flag, else from its Node's label
+ * (a 403 there fails the start, naming the permission). The decision is logged once.
+ */
+async function locality(kc: KubeConfig, config: TopologyConfig, logger: Logger): Promise<Locality> {
+  const zone = config.zone ?? (config.node ? await nodeZone(kc, config.node) : undefined);
+  const from = config.zone ? 'flag' : zone ? 'node label' : 'unknown';
+  logger.info({ zone: zone ?? null, zone_from: from, node: config.node ?? null }, zone ? 'topology: preferring hinted instances' : 'topology: zone unknown; node hints only');
+  return { ...(zone ? { zone } : {}), ...(config.node ? { node: config.node } : {}) };
 }

@@ -3,7 +3,7 @@ import { cancelled } from '../kit/context.ts';
 import { chain, type Endpoint, type Middleware } from '../kit/endpoint.ts';
 import { retry } from '../kit/lb/retry.ts';
 import { retryBudget } from '../kit/lb/retry-budget.ts';
-import { roundRobin } from '../kit/lb/balancer.ts';
+import { newBalancer, type BalancerChoice } from '../kit/lb/choose.ts';
 import { erroringLimiter, tokenBucket } from '../kit/ratelimit/limiter.ts';
 import { Endpointer, type Factory } from '../kit/sd/endpointer.ts';
 import type { Instance, Instancer } from '../kit/sd/instancer.ts';
@@ -71,6 +71,8 @@ export interface BalancedOptions {
   observer?: UpstreamObserver;
   /** invalidateOnErrorMs drops the instances once discovery has failed this long; default: keep the last good set. */
   invalidateOnErrorMs?: number;
+  /** balancer picks the instance of each attempt; default round robin. */
+  balancer?: BalancerChoice;
 }
 
 /** BalancedEndpoint is one robust client endpoint and the close that releases its pools. */
@@ -82,7 +84,7 @@ export interface BalancedEndpoint<Req, Res> {
 /**
  * balancedEndpoint composes the client stack of one remote method, the one place it is put
  * together (go-kit stringsvc3's proxying.go):
- * `retry (deadline, attempts, budget) → round robin → endpointer → per instance: token bucket →
+ * `retry (deadline, attempts, budget) → balancer (round robin by default) → endpointer → per instance: token bucket →
  * circuit breaker → HTTP client`. Both the proxying middleware and the client package use it.
  */
 export function balancedEndpoint<Req, Res>(method: RemoteMethod<Res>, options: BalancedOptions): BalancedEndpoint<Req, Res> {
@@ -103,7 +105,7 @@ export function balancedEndpoint<Req, Res>(method: RemoteMethod<Res>, options: B
       const err = previous.error instanceof Error ? previous.error.message : String(previous.error);
       ctx.logger.warn({ instance: previous.instance, attempt: previous.attempt, error: err }, 'upstream attempt failed; retrying');
     },
-  })(roundRobin(endpointer));
+  })(newBalancer(options.balancer ?? { kind: 'round-robin' }, endpointer));
   return { endpoint, close: () => endpointer.close() };
 }
 

@@ -74,6 +74,8 @@ export interface ReadyPodSpec {
   ports?: { name?: string; containerPort: number; protocol?: string }[];
   /** Ready condition (default true). */
   ready?: boolean;
+  /** nodeName binds the pod to this Node instead of the fake node (e.g. one labelled with a zone). */
+  nodeName?: string;
 }
 
 /** A running etcd + kube-apiserver + kube-controller-manager. */
@@ -332,7 +334,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
           body: {
             metadata: { name: s.name, labels: s.labels },
             spec: {
-              nodeName: fakeNodeName,
+              nodeName: s.nodeName ?? fakeNodeName,
               automountServiceAccountToken: false,
               // Compliant with the `restricted` Pod Security level, so it works in any test namespace.
               securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },

@@ -256,6 +256,16 @@ The frontend's resilience flags (frontend.resilience), before extraArgs so that 
 - --breaker-reset={{ .breakerReset }}
 - --retry-budget={{ include "stringsvc.flagNumber" .retryBudget }}
 {{- end }}
+- --balancer={{ .Values.frontend.balancer }}
+- --balancer-decay={{ .Values.frontend.balancerDecay }}
+{{- with .Values.frontend.topology }}
+{{- if .enabled }}
+- --topology-hints=true
+{{- with .zone }}
+- --zone={{ . }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- end }}
 
 {{/*

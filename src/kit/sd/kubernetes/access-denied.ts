@@ -24,11 +24,13 @@ export class AccessDeniedError extends Error {
   override readonly name = 'AccessDeniedError';
   readonly attributes: AccessAttributes;
 
-  constructor(attributes: AccessAttributes) {
+  /** `need` replaces the default advice (discovery's Role) for other permissions. */
+  constructor(attributes: AccessAttributes, need?: string) {
     const who = attributes.user ? `user "${attributes.user}"` : 'this identity';
+    const where = attributes.namespace ? ` in namespace "${attributes.namespace}"` : '';
     super(
-      `RBAC: ${who} may not ${attributes.verb} ${qualified(attributes)} in namespace "${attributes.namespace}"; ` +
-        `discovery needs get, list and watch on ${qualified(attributes)} there (a Role plus RoleBinding, as the chart installs)`,
+      `RBAC: ${who} may not ${attributes.verb} ${qualified(attributes)}${where}; ` +
+        (need ?? `discovery needs get, list and watch on ${qualified(attributes)} there (a Role plus RoleBinding, as the chart installs)`),
     );
     this.attributes = attributes;
   }

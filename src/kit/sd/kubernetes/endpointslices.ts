@@ -14,7 +14,11 @@ export interface EndpointConditions {
 export interface EndpointSliceLike {
   metadata?: { name?: string; resourceVersion?: string };
   addressType?: string;
-  endpoints?: ReadonlyArray<{ addresses?: readonly string[]; conditions?: EndpointConditions | null }> | null;
+  endpoints?: ReadonlyArray<{
+    addresses?: readonly string[];
+    conditions?: EndpointConditions | null;
+    hints?: { forZones?: ReadonlyArray<{ name?: string }> | null; forNodes?: ReadonlyArray<{ name?: string }> | null } | null;
+  }> | null;
   ports?: ReadonlyArray<{ name?: string | null; port?: number | null; protocol?: string | null }> | null;
 }
 

@@ -1,6 +1,7 @@
 import { InstanceBroadcaster, type Instance } from '../instancer.ts';
 import { endpointsContribution, type EndpointsLike } from './endpoints.ts';
 import { MergedSet, sliceContribution, type Contribution, type EndpointSliceLike, type PortSelector } from './endpointslices.ts';
+import { preferLocal, sliceHints, type Hints, type Locality, type TopologyDecision } from './topology.ts';
 import { Watcher, type BackoffOptions, type RestartReason, type Timers } from './watcher.ts';
 import type { ResourceClient, WatchEventType } from './resource-client.ts';
 
@@ -19,8 +20,13 @@ export interface KubernetesInstancerOptions {
   backoff?: BackoffOptions;
   timers?: Timers;
   random?(): number;
+  /**
+   * topology, for EndpointSlices, keeps to the instances hinted for this node or zone, as
+   * kube-proxy does (see preferLocal); undefined uses every instance.
+   */
+  topology?: Locality;
   /** onInstances is called with each new set, and once after the first sync even if empty. */
-  onInstances?(instances: readonly Instance[], first: boolean): void;
+  onInstances?(instances: readonly Instance[], first: boolean, topology?: TopologyDecision): void;
   /** onSynced is called whenever the view is known to be current (list, watch connect, event, bookmark). */
   onSynced?(): void;
   /** onEvent counts watch events by type, plus `RELIST` for each full list. */
@@ -44,6 +50,9 @@ export class KubernetesInstancer extends InstanceBroadcaster {
   /** versions remembers each object's resourceVersion, so a relist skips unchanged ones. */
   readonly #versions = new Map<string, string>();
   readonly #watcher: Watcher<EndpointSliceLike | EndpointsLike>;
+  /** hints keeps each slice's endpoint hints, only when topology is on. */
+  readonly #hints = new Map<string, Map<Instance, Hints | undefined>>();
+  #published: readonly Instance[] = [];
   #synced = false;
   #failing = false;
   #firstSync: { promise: Promise<void>; resolve: () => void };
@@ -79,9 +88,9 @@ export class KubernetesInstancer extends InstanceBroadcaster {
     return this.#firstSync.promise;
   }
 
-  /** instances is the current merged set. */
+  /** instances is the current set: merged, then kept to the local ones when topology is on. */
   instances(): readonly Instance[] {
-    return this.#merged.instances();
+    return this.#published;
   }
 
   /** stop ends the watch. */
@@ -89,7 +98,8 @@ export class KubernetesInstancer extends InstanceBroadcaster {
     return this.#watcher.stop();
   }
 
-  #contribution(object: EndpointSliceLike | EndpointsLike): Contribution {
+  #contribution(key: string, object: EndpointSliceLike | EndpointsLike): Contribution {
+    if (this.#o.topology && this.#o.kind === 'endpointslices') this.#hints.set(key, sliceHints(object as EndpointSliceLike, this.#o.port));
     return this.#o.kind === 'endpoints'
       ? endpointsContribution(object as EndpointsLike, this.#o.port)
       : sliceContribution(object as EndpointSliceLike, this.#o.port);
@@ -105,11 +115,12 @@ export class KubernetesInstancer extends InstanceBroadcaster {
       const rv = item.metadata?.resourceVersion ?? '';
       if (rv !== '' && this.#versions.get(key) === rv) continue;
       this.#versions.set(key, rv);
-      changed = this.#merged.apply(key, this.#contribution(item)) || changed;
+      changed = this.#merged.apply(key, this.#contribution(key, item)) || changed;
     }
     for (const key of [...this.#versions.keys()]) {
       if (present.has(key)) continue;
       this.#versions.delete(key);
+      this.#hints.delete(key);
       changed = this.#merged.apply(key, undefined) || changed;
     }
     this.#publish(changed);
@@ -120,23 +131,37 @@ export class KubernetesInstancer extends InstanceBroadcaster {
     let changed: boolean;
     if (type === 'DELETED') {
       this.#versions.delete(key);
+      this.#hints.delete(key);
       changed = this.#merged.apply(key, undefined);
     } else {
       this.#versions.set(key, object.metadata?.resourceVersion ?? '');
-      changed = this.#merged.apply(key, this.#contribution(object));
+      changed = this.#merged.apply(key, this.#contribution(key, object));
     }
     this.#publish(changed);
   }
 
   #publish(changed: boolean): void {
     const first = !this.#synced;
+    const decision = this.#decide();
+    // With topology on, a change of hints alone changes the set: compare what would be published.
+    if (decision) changed = !sameList(decision.instances, this.#published);
     if (!changed && !first && !this.#failing) return;
     this.#synced = true;
     this.#failing = false;
-    const instances = this.#merged.instances();
+    const instances = decision?.instances ?? this.#merged.instances();
+    this.#published = instances;
     this.update({ instances });
-    this.#o.onInstances?.(instances, first);
+    this.#o.onInstances?.(instances, first, decision);
     if (first) this.#firstSync.resolve();
+  }
+
+  /** decide applies the topology rules to the merged set; undefined when topology is off. */
+  #decide(): TopologyDecision | undefined {
+    const here = this.#o.topology;
+    if (!here || this.#o.kind !== 'endpointslices') return undefined;
+    const byInstance = new Map<Instance, Hints | undefined>();
+    for (const hints of this.#hints.values()) for (const [instance, h] of hints) if (!byInstance.has(instance) || h) byInstance.set(instance, h);
+    return preferLocal(this.#merged.instances(), (i) => byInstance.get(i), here);
   }
 
   #onSynced(): void {
@@ -150,4 +175,8 @@ export class KubernetesInstancer extends InstanceBroadcaster {
     this.#failing = true;
     this.update({ err: err instanceof Error ? err : new Error(String(err)) });
   }
+}
+
+function sameList(a: readonly Instance[], b: readonly Instance[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }
