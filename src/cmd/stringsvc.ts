@@ -11,6 +11,7 @@ import { composeService } from '../stringsvc/compose-service.ts';
 import { makeEndpoints, makeRoutes } from '../stringsvc/transport.ts';
 import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
+import { tracingConfig, tracingFlags } from '../kit/tracing/flags.ts';
 
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },
@@ -18,6 +19,7 @@ const flags = {
   ...serverFlags,
   ...proxyFlags,
   ...discoveryFlags,
+  ...tracingFlags,
 };
 
 async function main(): Promise<void> {
@@ -31,6 +33,11 @@ async function main(): Promise<void> {
   const proxy = proxyConfig(f);
   const disc = discoveryConfig(f, proxy.instances);
   const logger = newLogger(settings.logLevel, { listen: f.listen });
+  // The tier names the service unless told otherwise, as the chart does.
+  const tier = proxy.instances.length > 0 || disc.mode === 'endpointslices' || disc.mode === 'endpoints' ? 'stringsvc-frontend' : 'stringsvc-backend';
+  const traced = tracingConfig(f, tier);
+  // Loaded only here: with tracing off the process never loads the SDK.
+  const tracing = traced ? (await import('../kit/tracing/start.ts')).startTracing(traced, logger) : undefined;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const readiness = new Readiness();
@@ -47,6 +54,7 @@ async function main(): Promise<void> {
     requestLog: settings.requestLog,
     metricsPrefix: f['metrics-prefix'],
     ...(discovery ? { discovered: discovery.discovered } : {}),
+    ...(tracing ? { tracing: tracing.client } : {}),
   });
 
   await runHttpServer({
@@ -55,6 +63,7 @@ async function main(): Promise<void> {
     registry,
     readiness,
     routes: makeRoutes(makeEndpoints(built.svc)),
+    ...(tracing ? { tracing } : {}),
     onClosed: async () => {
       await discovery?.stop();
       built.close();

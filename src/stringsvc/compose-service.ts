@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
+import type { ClientTracing } from '../kit/tracing/tracing.ts';
 import { FixedInstancer, type Instancer } from '../kit/sd/instancer.ts';
 import { instrumentingMiddleware } from './instrumenting.ts';
 import { loggingMiddleware } from './logging.ts';
@@ -20,6 +21,8 @@ export interface ComposeOptions {
    * `describe` is logged on the `proxying` line.
    */
   discovered?: { instancer: Instancer; describe: Record<string, unknown>; invalidateOnErrorMs?: number };
+  /** With tracing on, spans for each proxied call and its attempts. */
+  tracing?: ClientTracing;
 }
 
 /** Composed is the service onion plus what the transport and shutdown need from it. */
@@ -48,6 +51,7 @@ export function composeService(options: ComposeOptions): Composed {
       // Kubernetes discovery logs its own failures already; the Endpointer's echo of them is debug.
       observer: upstreamMetrics({ registry, onError: (err) => logger[discovered ? 'debug' : 'warn']({ err }, 'upstream discovery') }),
       ...(discovered?.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: discovered.invalidateOnErrorMs } : {}),
+      ...(options.tracing ? { tracing: options.tracing } : {}),
     });
     svc = proxyingMiddleware(uppercase.endpoint)(svc);
     close = uppercase.close;
