@@ -16,9 +16,12 @@ export function warnOnce(inner: SpanExporter, logger: Logger, endpoint: string):
       inner.export(spans, (result) => {
         if (result.code !== ExportResultCode.SUCCESS) {
           dropped += spans.length;
+          const error = result.error?.message ?? 'export failed';
           if (!failing) {
             failing = true;
-            logger.warn({ endpoint, error: result.error?.message ?? 'export failed' }, 'trace export failing; dropping spans until the collector answers');
+            logger.warn({ endpoint, error }, 'trace export failing; dropping spans until the collector answers');
+          } else {
+            logger.debug({ endpoint, error, dropped }, 'trace export still failing');
           }
         } else if (failing) {
           failing = false;
