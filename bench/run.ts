@@ -14,6 +14,7 @@ import { discoveryBench } from './discovery.ts';
 import { frontendBench } from './frontend.ts';
 import { gokitBench } from './gokit.ts';
 import { soakBench } from './soak.ts';
+import { tracingBench } from './tracing.ts';
 import { listNeeds, missingMessage, missingTools } from './lib/tools.ts';
 
 const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
@@ -21,6 +22,7 @@ const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   gokit: gokitBench,
   frontend: frontendBench,
   discovery: discoveryBench,
+  tracing: tracingBench,
   soak: soakBench,
   cluster: clusterBench,
 };

@@ -3,10 +3,11 @@
  * `npm run bench` on a machine without wrk once built everything, then died with
  * `taskset: failed to execute wrk`. `npm run bench -- --list` prints this table.
  */
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { missingGokit } from '../../test/gokit/binaries.ts';
 import { findBinaries } from '../../test/controlplane/binaries.ts';
+import { jaegerPath, jaegerVersion } from '../../test/tracing/jaeger.ts';
 
 /** An external program and the Debian package that installs it. */
 export interface Tool {
@@ -42,12 +43,15 @@ const controlPlaneBuild = (): string | undefined => {
   return missing.length ? `to build ${missing.join(', ')} (once, cached; or set KUBEBUILDER_ASSETS)` : undefined;
 };
 
+const jaegerBuild = (): string | undefined => (existsSync(jaegerPath()) ? undefined : `to build Jaeger ${jaegerVersion} (once, cached)`);
+
 /** The sections of bench/run.ts and what each needs; `taskset` pins the bench process itself. */
 export const sectionNeeds: Record<string, Needs> = {
   backend: { tools: [tools.taskset, tools.wrk] },
   gokit: { tools: [tools.taskset, tools.wrk, tools.unshare, tools.ip], build: gokitBuild, note: 'network namespaces (root, or unprivileged user namespaces)' },
   frontend: { tools: [tools.taskset, tools.wrk, tools.haproxy, tools.nginx] },
   discovery: { tools: [tools.taskset], build: controlPlaneBuild },
+  tracing: { tools: [tools.taskset, tools.wrk], build: jaegerBuild },
   soak: { tools: [tools.taskset, tools.wrk] },
   cluster: { tools: [tools.taskset], note: 'root and the real node\'s packages and binaries, checked by test/cluster (docs/cluster.md)' },
 };
