@@ -6,6 +6,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { jaegerSkip, startJaeger, type Jaeger } from './tracing/jaeger.ts';
+import { startBuilt } from './support/process.ts';
 import { newTrace, send, startStack, type Stack } from './tracing/stack.ts';
 import { tree, waitForTrace, type Span } from './tracing/query.ts';
 
@@ -102,5 +103,23 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
     assert.equal(retry['previous.instance'], dead.addr);
     const backend = one(spans, 'backend server span', (s) => s.service === 'stringsvc-backend');
     assert.equal(backend.parentId, ok.spanId, 'the backend that answered is the successful attempt’s child');
+  });
+
+  test('countersvc: the add is a child span of its server span', async () => {
+    const counter = await startBuilt('countersvc', ['--listen=127.0.0.1:0'], { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger!.otlp, OTEL_BSP_SCHEDULE_DELAY: '100' });
+    try {
+      const t = newTrace();
+      const res = await fetch(`${counter.url}/add`, { method: 'POST', body: '{"v":2}', headers: { traceparent: t.traceparent } });
+      assert.equal(res.status, 200, await res.text());
+      const spans = await waitForTrace(jaeger!.query, t.traceId, (s) => s.length >= 2);
+      const server = one(spans, 'countersvc server span', (s) => s.name === 'POST /add');
+      assert.equal(server.service, 'countersvc');
+      assert.equal(server.parentId, t.parentId);
+      assert.equal(one(spans, 'add span', (s) => s.name === 'countersvc.add').parentId, server.spanId);
+      const line = await counter.lastLine((l) => l['path'] === '/add');
+      assert.equal(line?.['trace_id'], t.traceId, 'the counter’s log line joins the trace');
+    } finally {
+      await counter.stop();
+    }
   });
 });
