@@ -39,9 +39,17 @@ export function startTracing(config: TracingConfig, logger: Logger): Tracing {
     server: (routes) => serverSpans(tracer, propagator, routes),
     client: clientSpans(tracer, propagator),
     endpoint: endpointSpans(tracer, propagator),
-    shutdown: () => provider.shutdown(),
+    // Bounded: a collector that hangs must not hold a draining pod past its grace period.
+    shutdown: () => {
+      let timer: NodeJS.Timeout | undefined;
+      const giveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, shutdownMs)));
+      return Promise.race([provider.shutdown(), giveUp]).finally(() => clearTimeout(timer));
+    },
   };
 }
+
+/** Longest a shutdown waits for the last spans to be exported. */
+const shutdownMs = 2000;
 
 /** sampler builds the named standard sampler; the parentbased ones follow a caller's decision. */
 function sampler(name: SamplerName, ratio: number): Sampler {
