@@ -17,6 +17,12 @@ function one(spans: Span[], what: string, pred: (s: Span) => boolean): Span {
   return found[0]!;
 }
 
+/**
+ * bothTiers: the frontend's server span and a backend's have arrived. Each process exports its
+ * spans in the order they ended, and the server span ends last, so the frontend's others are in too.
+ */
+const bothTiers = (spans: Span[]) => spans.some((s) => s.service === 'stringsvc-backend') && spans.some((s) => s.service === 'stringsvc-frontend' && s.tags['span.kind'] === 'server');
+
 describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () => {
   let jaeger: Jaeger | undefined;
   let stack: Stack | undefined;
@@ -31,11 +37,11 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
     await jaeger?.stop();
   });
 
-  test('one request is one trace: frontend server span → call → attempt → backend server span', async () => {
+  test('one request is one trace: frontend server span → call → attempt → backend server span', async (tc) => {
     const t = newTrace();
     const res = await send(stack!.frontend, 'trace me', { traceparent: t.traceparent, 'x-request-id': 'trace-test-1' });
     assert.equal(res.status, 200, res.body);
-    const spans = await waitForTrace(jaeger!.query, t.traceId, (s) => s.some((x) => x.service === 'stringsvc-backend'));
+    const spans = await waitForTrace(jaeger!.query, t.traceId, bothTiers);
     const server = one(spans, 'frontend server span', (s) => s.service === 'stringsvc-frontend' && s.tags['span.kind'] === 'server');
     assert.equal(server.parentId, t.parentId, 'the frontend continues the caller’s trace');
     assert.equal(server.name, 'POST /uppercase');
@@ -52,13 +58,14 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
     assert.equal(backend.parentId, attempt.spanId, 'the backend’s span is the attempt’s child');
     assert.equal(backend.tags['request.id'], 'trace-test-1', 'X-Request-Id still travels as it did');
     assert.equal(spans.length, 4, tree(spans));
+    tc.diagnostic(`trace ${t.traceId}\n${tree(spans)}`);
   });
 
-  test('log lines of a traced request carry the trace id Jaeger shows, and their server span’s id', async () => {
+  test('log lines of a traced request carry the trace id Jaeger shows, and their server span’s id', async (tc) => {
     const t = newTrace();
     const res = await send(stack!.frontend, 'log me', { traceparent: t.traceparent, 'x-request-id': 'trace-test-logs' });
     assert.equal(res.status, 200, res.body);
-    const spans = await waitForTrace(jaeger!.query, t.traceId, (s) => s.some((x) => x.service === 'stringsvc-backend'));
+    const spans = await waitForTrace(jaeger!.query, t.traceId, bothTiers);
     const ofRequest = (l: Record<string, unknown>) => l['request_id'] === 'trace-test-logs' && l['method'] === 'uppercase';
     const feLine = await stack!.frontend.lastLine(ofRequest);
     assert.ok(feLine, 'the frontend logged the call');
@@ -70,6 +77,7 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
     assert.equal(feLine['span_id'], byService('stringsvc-frontend').spanId);
     assert.equal(beLine['trace_id'], t.traceId);
     assert.equal(beLine['span_id'], byService('stringsvc-backend').spanId);
+    tc.diagnostic(`${tree(spans)}\n${JSON.stringify(feLine)}\n${JSON.stringify(beLine)}`);
   });
 
   test('a backend SIGKILLed: the retried request’s trace shows the failed attempt and the one that succeeded', async () => {
@@ -81,7 +89,7 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
       const t = newTrace();
       const res = await send(stack!.frontend, `retry ${i}`, { traceparent: t.traceparent });
       assert.equal(res.status, 200, `the retry hides the dead backend: ${res.body}`);
-      const spans = await waitForTrace(jaeger!.query, t.traceId, (s) => s.some((x) => x.service === 'stringsvc-backend'));
+      const spans = await waitForTrace(jaeger!.query, t.traceId, bothTiers);
       if (spans.filter((s) => s.name.startsWith('attempt ')).length > 1) retried = { traceId: t.traceId, spans };
     }
     assert.ok(retried, 'one of six requests hit the dead backend first');
