@@ -80,7 +80,7 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
     tc.diagnostic(`${tree(spans)}\n${JSON.stringify(feLine)}\n${JSON.stringify(beLine)}`);
   });
 
-  test('a backend SIGKILLed: the retried request’s trace shows the failed attempt and the one that succeeded', async () => {
+  test('a backend SIGKILLed: the retried request’s trace shows the failed attempt and the one that succeeded', async (tc) => {
     const dead = stack!.backends[0]!;
     await dead.stop('SIGKILL');
     // Round robin reaches the dead instance within three requests; its breaker opens only after five failures.
@@ -111,6 +111,7 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
     assert.equal(retry['previous.instance'], dead.addr);
     const backend = one(spans, 'backend server span', (s) => s.service === 'stringsvc-backend');
     assert.equal(backend.parentId, ok.spanId, 'the backend that answered is the successful attempt’s child');
+    tc.diagnostic(tree(spans));
   });
 
   test('countersvc: the add is a child span of its server span', async () => {

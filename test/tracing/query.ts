@@ -62,7 +62,7 @@ export function tree(spans: Span[]): string {
     for (const s of spans.filter((x) => (parent === undefined ? !x.parentId || !ids.has(x.parentId) : x.parentId === parent))) {
       const extra = ['server.address', 'attempt.number', 'attempt.outcome', 'http.response.status_code'].filter((k) => s.tags[k] !== undefined).map((k) => `${k}=${String(s.tags[k])}`);
       const events = s.events.map((e) => `«${String(e['event'])}»`);
-      lines.push(`${'  '.repeat(depth)}${s.service}: ${s.name}${extra.length ? ` [${extra.join(' ')}]` : ''}${events.length ? ` ${events.join(' ')}` : ''}`);
+      lines.push(`${'  '.repeat(depth)}${s.service}: ${s.name} #${s.spanId}${extra.length ? ` [${extra.join(' ')}]` : ''}${events.length ? ` ${events.join(' ')}` : ''}`);
       walk(s.spanId, depth + 1);
     }
   };
