@@ -60,8 +60,13 @@ export async function tracingBench(config: BenchConfig): Promise<Figures> {
       frontend_pretracing_rps: round(f.rps('frontend_base'), 0),
       frontend_traced_vs_untraced_rps_ratio: round(f.ratio('frontend_on', 'frontend_off'), 3),
       frontend_tracing_off_vs_pretracing_rps_ratio: round(f.ratio('frontend_off', 'frontend_base'), 3),
+      // CPU per request is the steadier reading when the machine is shared: contention moves throughput, not it.
       ...cpuFigures('backend_traced', be.cpu.backend_on!),
+      ...cpuFigures('backend_tracing_off', be.cpu.backend_off!),
+      ...cpuFigures('backend_pretracing', be.cpu.backend_base!),
       ...cpuFigures('frontend_traced', fe.cpu.frontend_on!),
+      ...cpuFigures('frontend_tracing_off', fe.cpu.frontend_off!),
+      ...cpuFigures('frontend_pretracing', fe.cpu.frontend_base!),
     };
   } finally {
     await Promise.all(servers.map((s) => s.stop()));
