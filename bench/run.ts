@@ -15,6 +15,7 @@ import { discoveryBench } from './discovery.ts';
 import { frontendBench } from './frontend.ts';
 import { gokitBench } from './gokit.ts';
 import { soakBench } from './soak.ts';
+import { tracingBench } from './tracing.ts';
 import { listNeeds, missingMessage, missingTools } from './lib/tools.ts';
 
 const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
@@ -23,6 +24,7 @@ const sections: Record<string, (c: BenchConfig) => Promise<Figures>> = {
   frontend: frontendBench,
   discovery: discoveryBench,
   balancer: balancerBench,
+  tracing: tracingBench,
   soak: soakBench,
   cluster: clusterBench,
 };

@@ -8,6 +8,7 @@ import { delimiter, join } from 'node:path';
 import { missingGokit } from '../../test/gokit/binaries.ts';
 import { findBinaries } from '../../test/controlplane/binaries.ts';
 import { toxiproxyPath } from '../../test/support/toxiproxy.ts';
+import { jaegerPath, jaegerVersion } from '../../test/tracing/jaeger.ts';
 
 /** An external program and the Debian package that installs it. */
 export interface Tool {
@@ -44,6 +45,7 @@ const controlPlaneBuild = (): string | undefined => {
 };
 
 const toxiproxyBuild = (): string | undefined => (existsSync(toxiproxyPath()) ? undefined : 'to build toxiproxy-server (once, cached)');
+const jaegerBuild = (): string | undefined => (existsSync(jaegerPath()) ? undefined : `to build Jaeger ${jaegerVersion} (once, cached)`);
 
 /** The sections of bench/run.ts and what each needs; `taskset` pins the bench process itself. */
 export const sectionNeeds: Record<string, Needs> = {
@@ -52,6 +54,7 @@ export const sectionNeeds: Record<string, Needs> = {
   frontend: { tools: [tools.taskset, tools.wrk, tools.haproxy, tools.nginx] },
   discovery: { tools: [tools.taskset], build: controlPlaneBuild },
   balancer: { tools: [tools.taskset], build: toxiproxyBuild },
+  tracing: { tools: [tools.taskset, tools.wrk], build: jaegerBuild },
   soak: { tools: [tools.taskset, tools.wrk] },
   cluster: { tools: [tools.taskset], note: 'root and the real node\'s packages and binaries, checked by test/cluster (docs/cluster.md)' },
 };

@@ -15,6 +15,7 @@ import { loggingMiddleware } from '../countersvc/logging.ts';
 import { isStoreStartupError, openStore } from '../countersvc/open-store.ts';
 import { newCounterService } from '../countersvc/service.ts';
 import { makeRoutes } from '../countersvc/transport.ts';
+import { tracingConfig, tracingFlags } from '../kit/tracing/flags.ts';
 
 // Platforms like the article's Heroku say which port to bind through PORT.
 const port = process.env['PORT'];
@@ -28,6 +29,7 @@ const flags = {
   namespace: { default: '', help: 'Namespace of the ConfigMap (default: POD_NAMESPACE, the ServiceAccount namespace, the kubeconfig context, default).' },
   'metrics-prefix': { default: 'countersvc_', help: 'Prefix of the service metrics.' },
   ...serverFlags,
+  ...tracingFlags,
 };
 
 async function main(): Promise<void> {
@@ -43,6 +45,9 @@ async function main(): Promise<void> {
   const burst = positiveNumber('burst', f.burst);
   if (burst < 1) throw new UsageError(`--burst: "${f.burst}" must be at least 1`);
   const logger = newLogger(settings.logLevel, { listen: f.listen });
+  const traced = tracingConfig(f, 'countersvc');
+  // Loaded only here: with tracing off the process never loads the SDK.
+  const tracing = traced ? (await import('../kit/tracing/start.ts')).startTracing(traced, logger) : undefined;
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -55,10 +60,12 @@ async function main(): Promise<void> {
   if (settings.requestLog) middlewares.push(loggingMiddleware({ logger }));
   middlewares.push(instrumentingMiddleware({ requestCount: vars.newInt('request.count'), registry, prefix: f['metrics-prefix'] }));
   middlewares.push(erroringLimiter(tokenBucket({ rate, burst })));
+  // Innermost, so the span covers the store's work only, and refused adds make none.
+  if (tracing) middlewares.push(tracing.endpoint<AddRequest, AddResponse>('countersvc.add'));
   const add = chain(...middlewares)(makeAddEndpoint(newCounterService(store)));
 
   logger.info({ rate, burst }, 'rate limit');
-  await runHttpServer({ settings, logger, registry, readiness: new Readiness(), routes: makeRoutes(add, vars), onClosed: () => store.close?.() });
+  await runHttpServer({ settings, logger, registry, readiness: new Readiness(), routes: makeRoutes(add, vars), ...(tracing ? { tracing } : {}), onClosed: () => store.close?.() });
 }
 
 runMain('countersvc', main, isStoreStartupError);

@@ -13,6 +13,7 @@ import { proxyConfig, proxyFlags } from '../stringsvc/proxy-flags.ts';
 import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts';
 import { balancerChoice, balancerFlags } from '../stringsvc/balancer-flags.ts';
 import { topologyConfig, topologyFlags } from '../stringsvc/topology-flags.ts';
+import { tracingConfig, tracingFlags } from '../kit/tracing/flags.ts';
 
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },
@@ -22,6 +23,7 @@ const flags = {
   ...discoveryFlags,
   ...balancerFlags,
   ...topologyFlags,
+  ...tracingFlags,
 };
 
 async function main(): Promise<void> {
@@ -37,6 +39,11 @@ async function main(): Promise<void> {
   const balancer = balancerChoice(f);
   const topology = topologyConfig(f, disc.mode);
   const logger = newLogger(settings.logLevel, { listen: f.listen });
+  // The tier names the service unless told otherwise, as the chart does.
+  const tier = proxy.instances.length > 0 || disc.mode === 'endpointslices' || disc.mode === 'endpoints' ? 'stringsvc-frontend' : 'stringsvc-backend';
+  const traced = tracingConfig(f, tier);
+  // Loaded only here: with tracing off the process never loads the SDK.
+  const tracing = traced ? (await import('../kit/tracing/start.ts')).startTracing(traced, logger) : undefined;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const readiness = new Readiness();
@@ -54,6 +61,7 @@ async function main(): Promise<void> {
     metricsPrefix: f['metrics-prefix'],
     balancer,
     ...(discovery ? { discovered: discovery.discovered } : {}),
+    ...(tracing ? { tracing: tracing.client } : {}),
   });
 
   await runHttpServer({
@@ -62,6 +70,7 @@ async function main(): Promise<void> {
     registry,
     readiness,
     routes: makeRoutes(makeEndpoints(built.svc)),
+    ...(tracing ? { tracing } : {}),
     onClosed: async () => {
       await discovery?.stop();
       built.close();

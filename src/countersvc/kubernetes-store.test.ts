@@ -204,3 +204,17 @@ test("API failures carry the server's Status message", async () => {
   const store = kubernetesStore({ ...fast, api });
   await assert.rejects(store.add(1), (e) => isStoreUnavailableError(e) && /HTTP 403: configmaps "counter" is forbidden/.test(e.message));
 });
+
+test('a traced add records the store’s work on its span: each conflict, then the write', async () => {
+  const fake = fakeConfigMaps((call, n) => {
+    if (call === 'replace' && n <= 2) fake.set(String(10 * n));
+  });
+  const store = kubernetesStore({ ...fast, api: fake.api });
+  const events: Array<[string, Record<string, unknown> | undefined]> = [];
+  assert.equal(await store.add(1, { addEvent: (name, attributes) => events.push([name, attributes]) }), 21);
+  assert.deepEqual(events, [
+    ['configmap conflict; retrying', { attempt: 1, batch: 1 }],
+    ['configmap conflict; retrying', { attempt: 2, batch: 1 }],
+    ['configmap written', { attempt: 3, batch: 1 }],
+  ]);
+});

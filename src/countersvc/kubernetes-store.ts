@@ -1,5 +1,5 @@
 import { ApiException, type V1ConfigMap } from '@kubernetes/client-node';
-import { checkedSum, OutOfRangeError, StoreUnavailableError, type Store } from './store.ts';
+import { checkedSum, OutOfRangeError, StoreUnavailableError, type Store, type StoreEvents } from './store.ts';
 
 /** ConfigMapApi is the slice of client-node's CoreV1Api the store uses; tests pass fakes. */
 export interface ConfigMapApi {
@@ -46,6 +46,7 @@ function isNotFound(err: unknown): boolean {
 
 interface Pending {
   delta: number;
+  events: StoreEvents | undefined;
   resolve(total: number): void;
   reject(err: unknown): void;
 }
@@ -138,14 +139,17 @@ export function kubernetesStore(options: KubernetesStoreOptions): Store {
         cached = undefined;
         if (isConflict(err)) {
           options.onConflict?.(attempt);
+          for (const p of batch) p.events?.addEvent('configmap conflict; retrying', { attempt, batch: batch.length });
           if (attempt < maxAttempts) await sleep(backoffMs(attempt));
           continue;
         }
         const failure = err instanceof StoreUnavailableError ? err : new StoreUnavailableError(`kubernetes API: ${describe(err)}; add not acknowledged`, { cause: err });
+        for (const p of batch) p.events?.addEvent('configmap write failed', { attempt, error: failure.message });
         for (const p of batch) p.reject(failure);
         return;
       }
       options.onCommit?.(batch.length, attempt);
+      for (const p of batch) p.events?.addEvent('configmap written', { attempt, batch: batch.length });
       batch.forEach((p, i) => {
         const o = outcomes[i];
         if (typeof o === 'number') p.resolve(o);
@@ -167,9 +171,9 @@ export function kubernetesStore(options: KubernetesStoreOptions): Store {
   };
 
   return {
-    add(delta) {
+    add(delta, events) {
       return new Promise<number>((resolve, reject) => {
-        queue.push({ delta, resolve, reject });
+        queue.push({ delta, events, resolve, reject });
         running ??= pump();
       });
     },

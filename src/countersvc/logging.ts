@@ -1,6 +1,7 @@
 import type { Logger } from '../kit/context.ts';
 import type { Middleware } from '../kit/endpoint.ts';
 import { took } from '../kit/took.ts';
+import { traceFields } from '../kit/tracing/traced-context.ts';
 import { pathOf } from './path-context.ts';
 import type { AddRequest, AddResponse } from './endpoints.ts';
 
@@ -28,7 +29,8 @@ export function loggingMiddleware(options: LoggingOptions): Middleware<AddReques
       err = (e as Error).message;
       throw e;
     } finally {
-      logger.info({ path: pathOf(ctx), request: req.v, result, err, request_id: ctx.requestId, elapsed: took(begin) });
+      const line = { path: pathOf(ctx), request: req.v, result, err, request_id: ctx.requestId, elapsed: took(begin) };
+      logger.info(ctx.span ? { ...line, ...traceFields(ctx) } : line);
     }
   };
 }

@@ -18,6 +18,8 @@ export function withPath(ctx: Context, path: string): PathContext {
     logger: ctx.logger,
     deadline: ctx.deadline,
     ...(ctx.traceparent !== undefined ? { traceparent: ctx.traceparent } : {}),
+    ...(ctx.tracestate !== undefined ? { tracestate: ctx.tracestate } : {}),
+    ...(ctx.span !== undefined ? { span: ctx.span } : {}),
     get signal() {
       return ctx.signal;
     },

@@ -10,8 +10,8 @@ export interface CounterService {
 /** newCounterService is the plain implementation over a Store, with no logging, metrics or limits. */
 export function newCounterService(store: Store): CounterService {
   return {
-    async add(_ctx, v) {
-      return store.add(v);
+    async add(ctx, v) {
+      return ctx.span ? store.add(v, ctx.span) : store.add(v);
     },
   };
 }

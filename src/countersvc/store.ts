@@ -4,9 +4,15 @@
  * Kubernetes store: written to the API server), so an acknowledged add is never lost.
  */
 export interface Store {
-  add(delta: number): Promise<number>;
+  /** `events`, when the add is traced, receives what the store did for it (writes, retries). */
+  add(delta: number, events?: StoreEvents): Promise<number>;
   /** close releases what the store holds; pending adds still settle. */
   close?(): Promise<void>;
+}
+
+/** StoreEvents is the slice of a trace span a store records its work on. */
+export interface StoreEvents {
+  addEvent(name: string, attributes?: Record<string, string | number | boolean>): unknown;
 }
 
 /** OutOfRangeError refuses an add that is not a safe integer or would take the total out of that range. */

@@ -1,3 +1,4 @@
+import type { Span } from '@opentelemetry/api';
 import { newRequestId } from './request-id.ts';
 
 /** Logger is the slice of pino's API the kit relies on, so tests can pass any compatible logger. */
@@ -22,8 +23,14 @@ export interface Context {
   /** Absolute deadline in epoch milliseconds; Infinity when there is none. */
   readonly deadline: number;
   readonly signal: AbortSignal;
-  /** W3C trace context of the incoming request, forwarded untouched when present. */
+  /**
+   * W3C trace context sent upstream: the incoming request's, forwarded untouched, or, with
+   * tracing on, the current span's (kit/tracing).
+   */
   readonly traceparent?: string;
+  readonly tracestate?: string;
+  /** The current span when tracing is on (kit/tracing); middlewares add events to it. */
+  readonly span?: Span;
 }
 
 /** CancelledError is the abort reason of a context whose caller went away; named `AbortError`, as the platform names it. */
@@ -109,7 +116,11 @@ export function withTimeout(parent: Context, ms: number): [Context, () => void] 
     clearTimeout(timer);
     parentSignal.removeEventListener('abort', onParentAbort);
   };
-  return [{ requestId: parent.requestId, logger: parent.logger, deadline, signal: ac.signal, ...(parent.traceparent ? { traceparent: parent.traceparent } : {}) }, cancel];
+  const ctx: { -readonly [K in keyof Context]: Context[K] } = { requestId: parent.requestId, logger: parent.logger, deadline, signal: ac.signal };
+  if (parent.traceparent) ctx.traceparent = parent.traceparent;
+  if (parent.tracestate) ctx.tracestate = parent.tracestate;
+  if (parent.span) ctx.span = parent.span;
+  return [ctx, cancel];
 }
 
 /**
@@ -146,6 +157,14 @@ class DeadlineContext implements Context {
 
   get traceparent(): string | undefined {
     return this.#parent.traceparent;
+  }
+
+  get tracestate(): string | undefined {
+    return this.#parent.tracestate;
+  }
+
+  get span(): Span | undefined {
+    return this.#parent.span;
   }
 }
 

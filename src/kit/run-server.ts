@@ -6,6 +6,7 @@ import type { Readiness } from './health.ts';
 import { onSignals } from './lifecycle.ts';
 import { flushLogs } from './log.ts';
 import type { ServerSettings } from './server-flags.ts';
+import type { Tracing } from './tracing/tracing.ts';
 import { createApp, type Route } from './transport/http/app.ts';
 import { addressOf, listen } from './transport/http/listen.ts';
 
@@ -16,6 +17,8 @@ export interface RunOptions {
   registry: Registry;
   readiness: Readiness;
   routes: Route[];
+  /** With tracing on, the server spans; its queued spans are exported after the drain. */
+  tracing?: Tracing;
   /** Cleanup once the server has drained on SIGTERM (close pools, stop watches). */
   onClosed?: () => Promise<void> | void;
 }
@@ -34,6 +37,7 @@ export async function runHttpServer(options: RunOptions): Promise<Server> {
     bodyLimitBytes: s.bodyLimitBytes,
     handlerTimeoutMs: s.handlerTimeoutMs,
     accessLog: s.accessLog,
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   });
   const server = await listen(app, {
     ...s.listen,
@@ -48,7 +52,10 @@ export async function runHttpServer(options: RunOptions): Promise<Server> {
     logger,
     graceMs: s.graceMs,
     delayMs: s.delayMs,
-    ...(options.onClosed ? { onClosed: options.onClosed } : {}),
+    onClosed: async () => {
+      await options.onClosed?.();
+      await options.tracing?.shutdown();
+    },
     beforeExit: () => flushLogs(logger),
   });
   return server;

@@ -1,6 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
 import type { BalancerChoice } from '../kit/lb/choose.ts';
+import type { ClientTracing } from '../kit/tracing/tracing.ts';
 import { FixedInstancer, type Instancer } from '../kit/sd/instancer.ts';
 import { instrumentingMiddleware } from './instrumenting.ts';
 import { loggingMiddleware } from './logging.ts';
@@ -23,6 +24,8 @@ export interface ComposeOptions {
    * `describe` is logged on the `proxying` line.
    */
   discovered?: { instancer: Instancer; describe: Record<string, unknown>; invalidateOnErrorMs?: number };
+  /** With tracing on, spans for each proxied call and its attempts. */
+  tracing?: ClientTracing;
 }
 
 /** Composed is the service onion plus what the transport and shutdown need from it. */
@@ -52,6 +55,7 @@ export function composeService(options: ComposeOptions): Composed {
       observer: upstreamMetrics({ registry, onError: (err) => logger[discovered ? 'debug' : 'warn']({ err }, 'upstream discovery') }),
       ...(discovered?.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: discovered.invalidateOnErrorMs } : {}),
       ...(options.balancer ? { balancer: options.balancer } : {}),
+      ...(options.tracing ? { tracing: options.tracing } : {}),
     });
     svc = proxyingMiddleware(uppercase.endpoint)(svc);
     close = uppercase.close;

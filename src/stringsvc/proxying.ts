@@ -8,6 +8,7 @@ import { erroringLimiter, tokenBucket } from '../kit/ratelimit/limiter.ts';
 import { Endpointer, type Factory } from '../kit/sd/endpointer.ts';
 import type { Instance, Instancer } from '../kit/sd/instancer.ts';
 import { httpClient, isUpstreamError } from '../kit/transport/http/client.ts';
+import type { ClientTracing } from '../kit/tracing/tracing.ts';
 import type { UppercaseRequest, UppercaseResponse } from './transport.ts';
 import { ServiceError, type ServiceMiddleware } from './service.ts';
 
@@ -73,6 +74,8 @@ export interface BalancedOptions {
   invalidateOnErrorMs?: number;
   /** balancer picks the instance of each attempt; default round robin. */
   balancer?: BalancerChoice;
+  /** tracing adds a span around the balanced call and one around each attempt (kit/tracing). */
+  tracing?: ClientTracing;
 }
 
 /** BalancedEndpoint is one robust client endpoint and the close that releases its pools. */
@@ -90,7 +93,7 @@ export interface BalancedEndpoint<Req, Res> {
 export function balancedEndpoint<Req, Res>(method: RemoteMethod<Res>, options: BalancedOptions): BalancedEndpoint<Req, Res> {
   const r = options.resilience ?? {};
   const observer = options.observer ?? {};
-  const endpointer = new Endpointer(options.instancer, instanceFactory<Req, Res>(method, r, observer), {
+  const endpointer = new Endpointer(options.instancer, instanceFactory<Req, Res>(method, r, observer, options.tracing), {
     ...(options.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: options.invalidateOnErrorMs } : {}),
     onChange: (instances) => observer.onInstances?.(instances),
     onError: (err) => observer.onError?.(err),
@@ -106,7 +109,7 @@ export function balancedEndpoint<Req, Res>(method: RemoteMethod<Res>, options: B
       ctx.logger.warn({ instance: previous.instance, attempt: previous.attempt, error: err }, 'upstream attempt failed; retrying');
     },
   })(newBalancer(options.balancer ?? { kind: 'round-robin' }, endpointer));
-  return { endpoint, close: () => endpointer.close() };
+  return { endpoint: options.tracing ? options.tracing.call<Req, Res>(method.path)(endpoint) : endpoint, close: () => endpointer.close() };
 }
 
 /**
@@ -115,7 +118,7 @@ export function balancedEndpoint<Req, Res>(method: RemoteMethod<Res>, options: B
  * every error but the caller's own cancellation (its default), and its state is the health hook
  * the balancer reads (open = skip). The Endpointer keeps all three while the instance stays.
  */
-export function instanceFactory<Req, Res>(method: RemoteMethod<Res>, r: Resilience, observer: UpstreamObserver = {}): Factory<Req, Res> {
+export function instanceFactory<Req, Res>(method: RemoteMethod<Res>, r: Resilience, observer: UpstreamObserver = {}, tracing?: ClientTracing): Factory<Req, Res> {
   return (instance) => {
     const client = httpClient<Req, Res>({ instance, path: method.path, decode: method.decode, timeoutMs: r.attemptTimeoutMs ?? 100 });
     const breaker = opossumBreaker({
@@ -124,6 +127,7 @@ export function instanceFactory<Req, Res>(method: RemoteMethod<Res>, r: Resilien
       onStateChange: (from, to) => observer.onBreakerStateChange?.(instance, from, to),
     });
     const endpoint = chain<Req, Res>(
+      ...(tracing ? [tracing.attempt<Req, Res>(instance)] : []),
       erroringLimiter(tokenBucket({ rate: r.qps ?? 100, burst: r.burst ?? 100 }), { onLimited: () => observer.onLimited?.(instance) }),
       circuitBreaker(breaker),
       observed(instance, observer),

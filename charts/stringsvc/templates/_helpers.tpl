@@ -423,3 +423,40 @@ replicas: {{ .spec.replicas }}
 {{- end -}}
 {{- end -}}
 {{- end }}
+
+{{/*
+The tracing environment of a tier's container (args: dict "root" $ "tier" "backend"), empty while
+tracing.otlpEndpoint is unset: the standard OTEL_* variables, and the pod, namespace and node from the
+downward API as k8s.* resource attributes ($(VAR) references are expanded by the kubelet).
+*/}}
+{{- define "stringsvc.tracingEnv" -}}
+{{- $t := .root.Values.tracing -}}
+{{- if $t.otlpEndpoint -}}
+- name: K8S_POD_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.name
+- name: K8S_NAMESPACE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: metadata.namespace
+- name: K8S_NODE_NAME
+  valueFrom:
+    fieldRef:
+      fieldPath: spec.nodeName
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $t.otlpEndpoint | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ index $t.serviceNames .tier | quote }}
+- name: OTEL_TRACES_SAMPLER
+  value: {{ $t.sampler | quote }}
+- name: OTEL_TRACES_SAMPLER_ARG
+  value: {{ $t.samplerRatio | toString | quote }}
+- name: OTEL_RESOURCE_ATTRIBUTES
+  {{- $attrs := list "k8s.pod.name=$(K8S_POD_NAME)" "k8s.namespace.name=$(K8S_NAMESPACE_NAME)" "k8s.node.name=$(K8S_NODE_NAME)" }}
+  {{- range $k, $v := $t.resourceAttributes }}
+  {{- $attrs = append $attrs (printf "%s=%s" $k (urlquery (toString $v) | replace "+" "%20")) }}
+  {{- end }}
+  value: {{ join "," $attrs | quote }}
+{{- end -}}
+{{- end }}

@@ -2,6 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger as PinoLogger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { newRequestId } from '../../request-id.ts';
+import { traceFields } from '../../tracing/traced-context.ts';
+import type { ServerReply } from './handler.ts';
 
 /**
  * AccessLogFormat picks the line written per request: `lean` (method, url, status, time and
@@ -50,6 +52,7 @@ function leanAccessLog(logger: PinoLogger, fromStatus: number): AccessLogger {
         url: req.url,
         status: res.statusCode,
         responseTime: Math.round((performance.now() - begin) * 1000) / 1000,
+        ...traceFields((res as ServerReply).locals?.ctx),
       };
       if (!res.writableFinished) logger.warn(line, 'request aborted');
       else if (res.statusCode >= 500) logger.error(line, 'request errored');
@@ -66,6 +69,7 @@ function fullAccessLog(logger: PinoLogger): AccessLogger {
     genReqId: (req) => requestIdOf(req),
     customAttributeKeys: { reqId: 'request_id' },
     quietReqLogger: true,
+    customProps: (_req, res) => traceFields((res as ServerReply).locals?.ctx) ?? {},
   });
   return (req, res) => {
     http(req, res);

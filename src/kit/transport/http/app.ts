@@ -3,6 +3,7 @@ import express, { type ErrorRequestHandler, type Express } from 'express';
 import type { Logger as PinoLogger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Readiness } from '../../health.ts';
+import type { Tracing } from '../../tracing/tracing.ts';
 import { HttpError } from './errors.ts';
 import { rawBody } from './body.ts';
 import { requestContext } from './request-context.ts';
@@ -29,6 +30,8 @@ export interface AppOptions {
   handlerTimeoutMs: number;
   /** The access line written per request (see AccessLogFormat). */
   accessLog: AccessLogFormat;
+  /** With tracing on, a server span per request to a service route (kit/tracing). */
+  tracing?: Tracing;
 }
 
 /**
@@ -43,7 +46,7 @@ export interface AppOptions {
  * its handling of the edge cases is worth keeping; so the table changes speed, never answers.
  */
 export function createApp(options: AppOptions): RequestListener {
-  const prelude = [requestIds(options), rawBody(options.bodyLimitBytes)];
+  const prelude = [requestIds(options), ...(options.tracing ? [options.tracing.server(options.routes.map((r) => r.path))] : []), rawBody(options.bodyLimitBytes)];
   const routes = withOperationalRoutes(options);
   const app = expressApp(options, prelude, routes);
   return routeTable({ routes, prelude, fallback: app, onError: lastResort });

@@ -114,6 +114,7 @@ function headersFor(ctx: Context): Record<string, string> {
     'x-request-id': ctx.requestId,
   };
   if (ctx.traceparent) headers.traceparent = ctx.traceparent;
+  if (ctx.tracestate) headers.tracestate = ctx.tracestate;
   return headers;
 }
 

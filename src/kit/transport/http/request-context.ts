@@ -12,16 +12,18 @@ class RequestContext implements Context {
   readonly requestId: string;
   readonly deadline: number;
   readonly traceparent?: string;
+  readonly tracestate?: string;
   readonly #res: ServerReply;
   readonly #base: Logger;
   #logger: Logger | undefined;
   #signal: AbortSignal | undefined;
 
-  constructor(requestId: string, base: Logger, deadline: number, res: ServerReply, traceparent: string | undefined) {
+  constructor(requestId: string, base: Logger, deadline: number, res: ServerReply, traceparent: string | undefined, tracestate: string | undefined) {
     this.requestId = requestId;
     this.#base = base;
     this.deadline = deadline;
     if (traceparent !== undefined) this.traceparent = traceparent;
+    if (traceparent !== undefined && tracestate !== undefined) this.tracestate = tracestate;
     this.#res = res;
   }
 
@@ -52,12 +54,13 @@ class RequestContext implements Context {
  * `timeoutMs` deadline and a logger that is `logger` bound to the id.
  */
 export function requestContext(req: ServerRequest, res: ServerReply, requestId: string, logger: Logger, timeoutMs: number): Context {
-  const traceparent = req.headers.traceparent;
+  const { traceparent, tracestate } = req.headers;
   return new RequestContext(
     requestId,
     logger,
     Date.now() + timeoutMs,
     res,
     typeof traceparent === 'string' ? traceparent : undefined,
+    typeof tracestate === 'string' ? tracestate : undefined,
   );
 }
