@@ -164,7 +164,7 @@ describe('stringsvc process lifecycle', () => {
   });
 
   test('SIGTERM: readiness turns false, the in-flight request finishes, exit 0', async () => {
-    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--shutdown-delay=400ms', '--grace=5s']);
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--shutdown-delay=1s', '--grace=5s']);
     const [host, port] = [svc.addr.split(':')[0]!, Number(svc.addr.split(':')[1])];
     const sock = connect(port, host);
     await once(sock, 'connect');
@@ -173,27 +173,44 @@ describe('stringsvc process lifecycle', () => {
     let answer = '';
     sock.on('data', (d: Buffer) => (answer += d.toString()));
     const exit = svc.stop('SIGTERM');
-    await new Promise((r) => setTimeout(r, 150));
-    assert.equal((await fetch(`${svc.url}/readyz`)).status, 503, 'not ready while draining');
-    await new Promise((r) => setTimeout(r, 500));
+    // Readiness turns false at the signal; new connections are still accepted until the delay and
+    // the notice are over, so polling cannot miss it.
+    await waitUntil(async () => (await fetch(`${svc.url}/readyz`)).status === 503);
+    // The positive sign the delay is over: the drain has begun while the request is still in flight.
+    assert.ok(await svc.lastLine((l) => l.msg === 'draining', undefined, 10_000), 'the drain began');
     sock.write(body.slice(5));
     assert.equal(await exit, 0);
     assert.match(answer, /^HTTP\/1\.1 200/);
     assert.ok(answer.includes('{"v":"IN FLIGHT"}'), answer);
   });
 
-  test('a client that never finishes its headers is cut off by the headers timeout', async () => {
-    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--headers-timeout=300ms', '--request-timeout=600ms']);
+  test('a client that never finishes its headers is cut off by the headers timeout, not the request timeout', async () => {
+    const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--headers-timeout=300ms', '--request-timeout=60s']);
     try {
-      const sock = connect(Number(svc.addr.split(':')[1]), '127.0.0.1');
-      await once(sock, 'connect');
-      sock.write('POST /count HTTP/1.1\r\nHost: x\r\n');
-      const started = Date.now();
+      const port = Number(svc.addr.split(':')[1]);
+      // The witness: headers complete, body held back. It connects first, so a request timeout
+      // would reach it no later than the slow-headers client.
+      const witness = connect(port, '127.0.0.1');
+      await once(witness, 'connect');
+      const body = '{"s":"late"}';
+      witness.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+      let witnessAnswer = '';
+      witness.on('data', (d: Buffer) => (witnessAnswer += d.toString()));
+      const witnessClosed = once(witness, 'close');
+      const slow = connect(port, '127.0.0.1');
+      await once(slow, 'connect');
+      slow.write('POST /count HTTP/1.1\r\nHost: x\r\n');
       let answer = '';
-      sock.on('data', (d: Buffer) => (answer += d.toString()));
-      await once(sock, 'close');
-      assert.ok(Date.now() - started < 3000, 'connection closed promptly');
-      assert.match(answer, /^HTTP\/1\.1 408|^$/);
+      slow.on('data', (d: Buffer) => (answer += d.toString()));
+      // Bounded well below the 10 s default, so an ignored flag fails here rather than passing late.
+      await once(slow, 'close', { signal: AbortSignal.timeout(5000) });
+      assert.match(answer, /^HTTP\/1\.1 408 /, 'Node answers 408 when the headers timeout fires');
+      assert.equal(witnessAnswer, '', 'the request timeout has not fired: the witness got no answer yet');
+      assert.equal(witness.readyState, 'open', 'and is still connected');
+      witness.end(body);
+      await witnessClosed;
+      assert.match(witnessAnswer, /^HTTP\/1\.1 200 /);
+      assert.ok(witnessAnswer.endsWith('{"v":4}\n'), witnessAnswer);
     } finally {
       assert.equal(await svc.stop(), 0);
     }
