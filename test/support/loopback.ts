@@ -25,12 +25,16 @@ export interface Loopback {
 /** LoopbackHandler answers one request; the body has already been read. */
 export type LoopbackHandler = (req: Received, res: ServerResponse) => void;
 
-/** startLoopback starts a server whose requests are answered by `handler`; `host` may be `::1`. */
-export async function startLoopback(handler: LoopbackHandler, host = '127.0.0.1'): Promise<Loopback> {
+/**
+ * startLoopback starts a server whose requests are answered by `handler`; `host` may be `::1`.
+ * `keepAliveTimeoutMs` (Node's default otherwise) lets a test tell a client closing an idle
+ * connection from the server's own idle timeout.
+ */
+export async function startLoopback(handler: LoopbackHandler, host = '127.0.0.1', options: { keepAliveTimeoutMs?: number } = {}): Promise<Loopback> {
   const received: Received[] = [];
   let connections = 0;
   let open = 0;
-  const server = createServer((req, res) => {
+  const server = createServer(options.keepAliveTimeoutMs !== undefined ? { keepAliveTimeout: options.keepAliveTimeoutMs } : {}, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
