@@ -55,7 +55,7 @@ export async function startBuilt(
       proc.kill('SIGKILL');
       reject(new Error(`${cmd} did not start: ${stderr}`));
     }, 15_000);
-    proc.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before listening: ${stderr}`)));
+    proc.once('close', (code) => reject(new Error(`${cmd} exited ${code} before listening: ${stderr}`)));
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
@@ -75,7 +75,8 @@ export async function startBuilt(
       }
     });
   });
-  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  // 'close', not 'exit': only then has every line the process wrote been read.
+  const exited = once(proc, 'close').then(([code]) => code as number | null);
   return {
     proc,
     addr,
@@ -91,7 +92,7 @@ export async function startBuilt(
     },
     stderr: () => stderr,
     async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       proc.kill(signal);
       const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
       const code = await exited;
@@ -109,6 +110,6 @@ export async function runBuilt(cmd: string, args: string[], env: NodeJS.ProcessE
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = await once(proc, 'exit');
+  const [code] = await once(proc, 'close'); // after the last output, unlike 'exit'
   return { code: code as number | null, stdout, stderr };
 }
