@@ -66,6 +66,9 @@ export async function startLoopback(handler: LoopbackHandler, host = '127.0.0.1'
   };
 }
 
+/** hang never answers: the request stays in flight until the client gives up or the server closes. */
+export const hang: LoopbackHandler = () => {};
+
 /** json answers with a JSON body and the given status (200 by default). */
 export function json(res: ServerResponse, body: unknown, status = 200): void {
   res.writeHead(status, { 'content-type': 'application/json' });
