@@ -67,6 +67,41 @@ function instantTimers(asked: number[]): Timers {
   };
 }
 
+/** manualTimers fire only when the test moves their clock, so no timing depends on the machine's speed. */
+function manualTimers() {
+  let now = 0;
+  let seq = 0;
+  const pending = new Map<number, { at: number; fn: () => void }>();
+  const timers: Timers = {
+    setTimeout: (fn, ms) => {
+      pending.set(++seq, { at: now + ms, fn });
+      return seq;
+    },
+    clearTimeout: (h) => void pending.delete(h as number),
+  };
+  return {
+    timers,
+    now: () => now,
+    pending: () => pending.size,
+    /**
+     * advance moves the clock by `ms`, firing every timer that falls due, in order, then lets
+     * what they set off run: the watcher reacts in promise jobs, all done before the next macrotask.
+     */
+    async advance(ms: number) {
+      const end = now + ms;
+      for (;;) {
+        const due = [...pending].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
+        if (!due) break;
+        pending.delete(due[0]);
+        now = due[1].at;
+        due[1].fn();
+      }
+      now = end;
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
 test('backoffDelay grows exponentially, is jittered between half and all, and is capped', () => {
   assert.equal(backoffDelay(1, {}, () => 0), 50);
   assert.equal(backoffDelay(1, {}, () => 0.999999), 100);
@@ -182,29 +217,46 @@ test('events keep a watch alive past the silence limit', async () => {
   const client = new FakeClient();
   client.lists.push({ items: [], resourceVersion: '1' });
   const restarts: string[] = [];
+  let restarted!: () => void;
+  const restart = new Promise<void>((r) => (restarted = r));
+  const clock = manualTimers();
   const opened = client.nextWatch();
-  const w = new Watcher<Obj>({ client, onReset: () => {}, onChange: () => {}, onRestart: (r) => restarts.push(r), silentMs: 60 });
+  const w = new Watcher<Obj>({
+    client,
+    onReset: () => {},
+    onChange: () => {},
+    onRestart: (r) => (restarts.push(r), restarted()),
+    silentMs: 60,
+    timers: clock.timers,
+    now: clock.now,
+  });
   w.start();
   await opened;
   for (let i = 0; i < 5; i++) {
-    await new Promise((r) => setTimeout(r, 25));
+    await clock.advance(25);
     client.emit('BOOKMARK', { metadata: { resourceVersion: String(2 + i) } });
   }
+  assert.deepEqual(restarts, [], 'alive 125 ms into a 60 ms silence limit');
+  // The limit was in force: the same silence without an event restarts the watch.
+  await clock.advance(60);
+  await restart;
   await w.stop();
-  assert.deepEqual(restarts, []);
+  assert.deepEqual(restarts, ['silent']);
 });
 
-test('stop during a backoff wait returns at once', async () => {
+test('stop during a backoff wait returns at once', { timeout: 10_000 }, async () => {
   const client = new FakeClient();
   client.lists.push(new Error('refused'));
   let restarted!: () => void;
   const waiting = new Promise<void>((r) => (restarted = r));
-  const w = new Watcher<Obj>({ client, onReset: () => {}, onChange: () => {}, onRestart: () => restarted(), backoff: { initialMs: 60_000 } });
+  // The clock never moves: stop can only return by ending the wait itself.
+  const clock = manualTimers();
+  const w = new Watcher<Obj>({ client, onReset: () => {}, onChange: () => {}, onRestart: () => restarted(), backoff: { initialMs: 60_000 }, timers: clock.timers });
   w.start();
   await waiting;
-  const begin = Date.now();
+  assert.equal(clock.pending(), 1, 'the backoff wait');
   await w.stop();
-  assert.ok(Date.now() - begin < 1000);
+  assert.equal(clock.pending(), 0, 'its timer cleared');
 });
 
 test('a quiet watch that stayed up does not grow the backoff', async () => {
