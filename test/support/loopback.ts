@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { unusedPort } from './ports.ts';
 
 /** Received is one request as a loopback server saw it. */
 export interface Received {
@@ -75,9 +76,7 @@ export function json(res: ServerResponse, body: unknown, status = 200): void {
   res.end(JSON.stringify(body));
 }
 
-/** freeInstance returns a `host:port` nobody listens on, for "connection refused" cases. */
+/** freeInstance returns a `host:port` nobody listens on, for "connection refused" cases (see unusedPort). */
 export async function freeInstance(): Promise<string> {
-  const lb = await startLoopback(() => {});
-  await lb.close();
-  return lb.instance;
+  return `127.0.0.1:${await unusedPort()}`;
 }
