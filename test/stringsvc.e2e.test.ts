@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { rawExchange } from './support/raw-http.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
@@ -184,36 +184,39 @@ describe('stringsvc process lifecycle', () => {
     assert.ok(answer.includes('{"v":"IN FLIGHT"}'), answer);
   });
 
-  test('a client that never finishes its headers is cut off by the headers timeout, not the request timeout', async () => {
+  test('a client that never finishes its headers is cut off by the headers timeout, not the request timeout', async (t) => {
     const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--headers-timeout=300ms', '--request-timeout=60s']);
-    try {
-      const port = Number(svc.addr.split(':')[1]);
-      // The witness: headers complete, body held back. It connects first, so a request timeout
-      // would reach it no later than the slow-headers client.
-      const witness = connect(port, '127.0.0.1');
-      await once(witness, 'connect');
-      const body = '{"s":"late"}';
-      witness.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
-      let witnessAnswer = '';
-      witness.on('data', (d: Buffer) => (witnessAnswer += d.toString()));
-      const witnessClosed = once(witness, 'close');
-      const slow = connect(port, '127.0.0.1');
-      await once(slow, 'connect');
-      slow.write('POST /count HTTP/1.1\r\nHost: x\r\n');
-      let answer = '';
-      slow.on('data', (d: Buffer) => (answer += d.toString()));
-      // Bounded well below the 10 s default, so an ignored flag fails here rather than passing late.
-      await once(slow, 'close', { signal: AbortSignal.timeout(5000) });
-      assert.match(answer, /^HTTP\/1\.1 408 /, 'Node answers 408 when the headers timeout fires');
-      assert.equal(witnessAnswer, '', 'the request timeout has not fired: the witness got no answer yet');
-      assert.equal(witness.readyState, 'open', 'and is still connected');
-      witness.end(body);
-      await witnessClosed;
-      assert.match(witnessAnswer, /^HTTP\/1\.1 200 /);
-      assert.ok(witnessAnswer.endsWith('{"v":4}\n'), witnessAnswer);
-    } finally {
-      assert.equal(await svc.stop(), 0);
-    }
+    const sockets: Socket[] = [];
+    t.after(async () => {
+      for (const s of sockets) s.destroy();
+      await svc.stop();
+    });
+    const port = Number(svc.addr.split(':')[1]);
+    // The witness: headers complete, body held back. It connects first, so a request timeout
+    // would reach it no later than the slow-headers client.
+    const witness = connect(port, '127.0.0.1');
+    sockets.push(witness);
+    await once(witness, 'connect');
+    const body = '{"s":"late"}';
+    witness.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
+    let witnessAnswer = '';
+    witness.on('data', (d: Buffer) => (witnessAnswer += d.toString()));
+    const witnessClosed = once(witness, 'close');
+    const slow = connect(port, '127.0.0.1');
+    sockets.push(slow);
+    await once(slow, 'connect');
+    slow.write('POST /count HTTP/1.1\r\nHost: x\r\n');
+    let answer = '';
+    slow.on('data', (d: Buffer) => (answer += d.toString()));
+    // Bounded well below the 10 s default, so an ignored flag fails here rather than passing late.
+    await once(slow, 'close', { signal: AbortSignal.timeout(5000) });
+    assert.match(answer, /^HTTP\/1\.1 408 /, 'Node answers 408 when the headers timeout fires');
+    assert.equal(witnessAnswer, '', 'the request timeout has not fired: the witness got no answer yet');
+    assert.equal(witness.readyState, 'open', 'and is still connected');
+    witness.end(body);
+    await witnessClosed;
+    assert.match(witnessAnswer, /^HTTP\/1\.1 200 /);
+    assert.ok(witnessAnswer.endsWith('{"v":4}\n'), witnessAnswer);
   });
 
   test('--help exits 0; an unknown or malformed flag exits 2 with a clear message', async () => {
