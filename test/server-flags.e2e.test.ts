@@ -5,7 +5,7 @@ import { connect } from 'node:net';
 import { hang, startLoopback } from './support/loopback.ts';
 import { MissingSeriesError, metricValue, scrape } from './support/metrics.ts';
 import { startBuilt, type Running } from './support/process.ts';
-import { post, stopAll } from './support/frontend.ts';
+import { post, relaxed, stopAll } from './support/frontend.ts';
 
 // The shared server flags (src/kit/server-flags.ts) as a user sets them, each seen doing its job
 // in a real process.
@@ -40,7 +40,7 @@ test('--request-log=false writes no request line, even for errors; true writes t
 test('--log-level=warn: only warn lines and above, the warn line of a failed upstream call included', async (t) => {
   const broken = await startLoopback((_r, res) => res.writeHead(500).end('{"v":"x"}'));
   t.after(() => broken.close());
-  const fe = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--log-level=warn', `--proxy=${broken.instance}`, '--max-attempts=1'], {}, { quiet: true });
+  const fe = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--log-level=warn', `--proxy=${broken.instance}`, '--max-attempts=1', ...relaxed], {}, { quiet: true });
   t.after(() => stopAll([fe]));
   const r = await fetch(`${fe.url}/uppercase`, { method: 'POST', body: '{"s":"x"}', headers: { 'x-request-id': 'lvl-1' } });
   assert.equal(r.status, 502);
