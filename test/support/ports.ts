@@ -13,7 +13,7 @@ function ephemeralLow(): number {
   }
 }
 
-/** listens tells whether `port` can be bound on `host` right now (and releases it). */
+/** canBind tells whether `port` can be bound on `host` right now (and releases it). */
 function canBind(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
