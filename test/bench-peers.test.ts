@@ -46,7 +46,7 @@ describe('the bench\'s Fastify peers', () => {
       await uppercase(backends[0]!.url, 'foo', { 'x-request-id': 'req-1' });
     } finally {
       proc.kill('SIGTERM');
-      await once(proc, 'exit');
+      await once(proc, 'close'); // every line read, unlike 'exit'
     }
     const theirs = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['method'] === 'uppercase');
     const ours = await backends[0]!.lastLine((l) => l['method'] === 'uppercase' && l['request_id'] === 'req-1');

@@ -8,14 +8,9 @@ async function add(url: string, body: string, headers: Record<string, string> = 
   return { status: res.status, text: await res.text(), headers: res.headers };
 }
 
-/** logged waits briefly for the asynchronous logger and returns the service log line of a request id. */
-async function logged(svc: Running, requestId: string): Promise<Record<string, unknown> | undefined> {
-  for (let i = 0; i < 20; i++) {
-    const line = svc.lines().find((l) => l['request_id'] === requestId && l['path'] === '/add');
-    if (line) return line;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return undefined;
+/** logged waits for the batched logger and returns the service log line of a request id. */
+function logged(svc: Running, requestId: string): Promise<Record<string, unknown> | undefined> {
+  return svc.lastLine((l) => l['request_id'] === requestId && l['path'] === '/add', undefined, 10_000);
 }
 
 describe("countersvc with the article's rate limit (1 per 2s, burst 1)", () => {

@@ -39,7 +39,7 @@ test('with the API server unreachable the frontend is live but not ready, and ke
   const ready = await fetch(`${fe.url}/readyz`);
   assert.equal(ready.status, 503);
   assert.match(await ready.text(), /waiting for first discovery sync/);
-  await eventually('watch retries', async () => metricValue(await scrape(fe!.url), 'stringsvc_discovery_watch_restarts_total', { reason: 'error' }) >= 2, 10_000);
+  await eventually('watch retries', async () => metricValue(await scrape(fe!.url), 'stringsvc_discovery_watch_restarts_total', { reason: 'error' }, { absentAs: 0 }) >= 2, 10_000);
   const r = await fetch(`${fe.url}/uppercase`, { method: 'POST', body: '{"s":"a"}' });
   assert.equal(r.status, 503);
 });

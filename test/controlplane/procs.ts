@@ -1,20 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { unusedPort } from '../support/ports.ts';
 
-/** A free TCP port on 127.0.0.1 (bind to 0, read it back, release it). */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
+/** A free TCP port on 127.0.0.1 for a child to bind, outside the kernel's ephemeral range (see unusedPort). */
+export function freePort(): Promise<number> {
+  return unusedPort();
 }
 
 /** Process groups and dirs to clean up synchronously if this process exits without stop(). */

@@ -49,7 +49,7 @@ export async function waitForPort(ns: Netns, port: number): Promise<void> {
   const p = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const [code] = (await once(p, 'exit')) as [number | null];
+  const [code] = (await once(p, 'close')) as [number | null];
   if (code !== 0) throw new Error(`waiting for port ${port} in the namespace failed: ${err}`);
 }
 

@@ -42,7 +42,7 @@ export async function startInNetns(binary: string, env: NodeJS.ProcessEnv = {}):
   try {
     await Promise.race([
       waitForPort(ns, 8080),
-      once(proc, 'exit').then(([code]) => Promise.reject(new Error(`${binary} exited ${code}: ${stderr()}`))),
+      once(proc, 'close').then(([code]) => Promise.reject(new Error(`${binary} exited ${code}: ${stderr()}`))),
     ]);
   } catch (err) {
     await kill(proc);

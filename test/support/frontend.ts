@@ -16,8 +16,9 @@ export function uppercase(fe: Running, s: string) {
 /** served is how many uppercase calls a backend answered, from its stringsvc2 metrics. */
 export async function served(backend: Running, method = 'uppercase'): Promise<number> {
   const text = await scrape(backend.url);
-  return metricValue(text, 'my_group_string_service_request_count', { method, error: 'false' }) +
-    metricValue(text, 'my_group_string_service_request_count', { method, error: 'true' });
+  // A series appears with its first call: none yet means none served.
+  return metricValue(text, 'my_group_string_service_request_count', { method, error: 'false' }, { absentAs: 0 }) +
+    metricValue(text, 'my_group_string_service_request_count', { method, error: 'true' }, { absentAs: 0 });
 }
 
 /** startBackends starts n plain backends on ephemeral ports, without request logs. */

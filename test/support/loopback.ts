@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { unusedPort } from './ports.ts';
 
 /** Received is one request as a loopback server saw it. */
 export interface Received {
@@ -25,12 +26,16 @@ export interface Loopback {
 /** LoopbackHandler answers one request; the body has already been read. */
 export type LoopbackHandler = (req: Received, res: ServerResponse) => void;
 
-/** startLoopback starts a server whose requests are answered by `handler`; `host` may be `::1`. */
-export async function startLoopback(handler: LoopbackHandler, host = '127.0.0.1'): Promise<Loopback> {
+/**
+ * startLoopback starts a server whose requests are answered by `handler`; `host` may be `::1`.
+ * `keepAliveTimeoutMs` (Node's default otherwise) lets a test tell a client closing an idle
+ * connection from the server's own idle timeout.
+ */
+export async function startLoopback(handler: LoopbackHandler, host = '127.0.0.1', options: { keepAliveTimeoutMs?: number } = {}): Promise<Loopback> {
   const received: Received[] = [];
   let connections = 0;
   let open = 0;
-  const server = createServer((req, res) => {
+  const server = createServer(options.keepAliveTimeoutMs !== undefined ? { keepAliveTimeout: options.keepAliveTimeoutMs } : {}, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -62,15 +67,16 @@ export async function startLoopback(handler: LoopbackHandler, host = '127.0.0.1'
   };
 }
 
+/** hang never answers: the request stays in flight until the client gives up or the server closes. */
+export const hang: LoopbackHandler = () => {};
+
 /** json answers with a JSON body and the given status (200 by default). */
 export function json(res: ServerResponse, body: unknown, status = 200): void {
   res.writeHead(status, { 'content-type': 'application/json' });
   res.end(JSON.stringify(body));
 }
 
-/** freeInstance returns a `host:port` nobody listens on, for "connection refused" cases. */
+/** freeInstance returns a `host:port` nobody listens on, for "connection refused" cases (see unusedPort). */
 export async function freeInstance(): Promise<string> {
-  const lb = await startLoopback(() => {});
-  await lb.close();
-  return lb.instance;
+  return `127.0.0.1:${await unusedPort()}`;
 }

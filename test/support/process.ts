@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { reaped } from './reaped.ts';
 import { once } from 'node:events';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,12 +35,14 @@ export interface Running {
  * to log its listen address. Use `--listen=127.0.0.1:0` so the OS picks a free port.
  * `root` is the folder holding `dist/` (another install of the project, e.g. a production one);
  * `wrap` prefixes the command, e.g. `ip netns exec <ns>` to run it in a test network namespace.
+ * `quiet` is for a process that does not log that line (`--log-level` above info): its listening
+ * socket is then found in /proc (Linux), still on the port the OS picked.
  */
 export async function startBuilt(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
-  options: { root?: string; wrap?: string[] } = {},
+  options: { root?: string; wrap?: string[]; quiet?: boolean } = {},
 ): Promise<Running> {
   const [bin, ...argv] = [...reaped, ...(options.wrap ?? []), process.execPath, join(options.root ?? repoRoot, 'dist', 'cmd', `${cmd}.js`), ...args];
   const proc = spawn(bin!, argv, {
@@ -55,7 +58,17 @@ export async function startBuilt(
       proc.kill('SIGKILL');
       reject(new Error(`${cmd} did not start: ${stderr}`));
     }, 15_000);
-    proc.once('exit', (code) => reject(new Error(`${cmd} exited ${code} before listening: ${stderr}`)));
+    proc.once('close', (code) => reject(new Error(`${cmd} exited ${code} before listening: ${stderr}`)));
+    if (options.quiet) {
+      const poll = setInterval(() => {
+        const found = listeningAddress(proc.pid!);
+        if (found === undefined) return;
+        clearInterval(poll);
+        clearTimeout(timer);
+        resolve(found);
+      }, 25);
+      proc.once('close', () => clearInterval(poll));
+    }
     proc.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       let nl: number;
@@ -75,7 +88,8 @@ export async function startBuilt(
       }
     });
   });
-  const exited = once(proc, 'exit').then(([code]) => code as number | null);
+  // 'close', not 'exit': only then has every line the process wrote been read.
+  const exited = once(proc, 'close').then(([code]) => code as number | null);
   return {
     proc,
     addr,
@@ -91,7 +105,7 @@ export async function startBuilt(
     },
     stderr: () => stderr,
     async stop(signal = 'SIGTERM', timeoutMs = 10_000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return proc.exitCode;
+      if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       proc.kill(signal);
       const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
       const code = await exited;
@@ -99,6 +113,37 @@ export async function startBuilt(
       return code;
     },
   };
+}
+
+/**
+ * listeningAddress finds the IPv4 TCP socket `pid` listens on, from its open sockets and the
+ * kernel's table of its network namespace (addresses there are little-endian hex), or undefined.
+ */
+export function listeningAddress(pid: number): string | undefined {
+  const inodes = new Set<string>();
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      const target = (() => {
+        try {
+          return readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+          return ''; // closed meanwhile
+        }
+      })();
+      const m = /^socket:\[(\d+)\]$/.exec(target);
+      if (m) inodes.add(m[1]!);
+    }
+    for (const line of readFileSync(`/proc/${pid}/net/tcp`, 'utf8').split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f[3] !== '0A' || !inodes.has(f[9]!)) continue; // 0A: LISTEN
+      const [hexIp, hexPort] = f[1]!.split(':');
+      const ip = hexIp!.match(/../g)!.reverse().map((b) => parseInt(b, 16)).join('.');
+      return `${ip}:${parseInt(hexPort!, 16)}`;
+    }
+  } catch {
+    // Not started yet, or already gone.
+  }
+  return undefined;
 }
 
 /** runBuilt runs a built CLI to completion and returns its exit code and output. */
@@ -109,6 +154,6 @@ export async function runBuilt(cmd: string, args: string[], env: NodeJS.ProcessE
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = await once(proc, 'exit');
+  const [code] = await once(proc, 'close'); // after the last output, unlike 'exit'
   return { code: code as number | null, stdout, stderr };
 }

@@ -16,7 +16,13 @@ test('opens after 5 consecutive failures, fails fast, half-opens after the reset
   const srv = await startLoopback((_req, res) => (healthy ? json(res, { v: 'OK' }) : json(res, { error: 'down' }, 500)));
   const client = httpClient<{ s: string }, Res>({ instance: srv.instance, path: '/uppercase', decode });
   const transitions: string[] = [];
-  const breaker = opossumBreaker({ resetTimeoutMs: 60, onStateChange: (from, to) => transitions.push(`${from}>${to}`) });
+  let halfOpened!: () => void;
+  const halfOpen = new Promise<void>((r) => (halfOpened = r));
+  // Long enough that a slow machine cannot half-open it before the fail-fast check below.
+  const breaker = opossumBreaker({
+    resetTimeoutMs: 1000,
+    onStateChange: (from, to) => (transitions.push(`${from}>${to}`), to === 'halfOpen' && halfOpened()),
+  });
   t.after(async () => { breaker.dispose(); await client.close(); await srv.close(); });
   const e = circuitBreaker<{ s: string }, Res>(breaker)(client.endpoint);
 
@@ -28,7 +34,7 @@ test('opens after 5 consecutive failures, fails fast, half-opens after the reset
   await assert.rejects(e(background(), { s: 'x' }), isBrokenCircuitError);
   assert.equal(srv.received.length, 5, 'open breaker does not touch the upstream');
 
-  await sleep(90);
+  await halfOpen;
   assert.equal(breaker.state, 'halfOpen');
   healthy = true;
   assert.deepEqual(await e(background(), { s: 'x' }), { v: 'OK' });
@@ -42,7 +48,7 @@ test('a failed trial reopens the breaker', async (t) => {
   const e = circuitBreaker<string, string>(breaker)(async () => { throw new Error('boom'); });
   await assert.rejects(e(background(), ''), /boom/);
   assert.equal(breaker.state, 'open');
-  await sleep(50);
+  await sleep(50); // timers fire in deadline order: the 30 ms reset timer, set first, has fired
   assert.equal(breaker.state, 'halfOpen');
   await assert.rejects(e(background(), ''), /boom/);
   assert.equal(breaker.state, 'open');
@@ -103,7 +109,7 @@ test('a half-open trial ended by caller cancellation is inconclusive: back to op
   t.after(() => breaker.dispose());
   const e = circuitBreaker<string, string>(breaker)(async (c) => { throw c.signal.aborted ? c.signal.reason : new Error('boom'); });
   await assert.rejects(e(background(), ''), /boom/);
-  await sleep(50);
+  await sleep(50); // after the 30 ms reset timer, set first
   assert.equal(breaker.state, 'halfOpen');
   const ac = new AbortController();
   ac.abort(new DOMException('gone', 'AbortError'));

@@ -33,8 +33,11 @@ test('streams each event line, skips what is not JSON, ends once with null when 
   });
   const events: unknown[] = [];
   const ends: unknown[] = [];
-  await watchStream(kc, '/api/v1/namespaces/ns/endpoints', { resourceVersion: '7' }, (type, object) => events.push([type, object]), (err) => ends.push(err));
-  for (let i = 0; i < 100 && ends.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  let ended!: () => void;
+  const end = new Promise<void>((r) => (ended = r));
+  await watchStream(kc, '/api/v1/namespaces/ns/endpoints', { resourceVersion: '7' }, (type, object) => events.push([type, object]), (err) => (ends.push(err), ended()));
+  await end;
+  await new Promise((r) => setImmediate(r)); // a second end would come in the same turn, not later
   assert.deepEqual(events, [['ADDED', { n: 1 }], ['BOOKMARK', { n: 2 }]]);
   assert.deepEqual(ends, [null]);
   assert.equal(seen[0]!.url, '/api/v1/namespaces/ns/endpoints?watch=true&resourceVersion=7');
@@ -48,13 +51,23 @@ test('a refused watch ends with its status code; abort ends a quiet one, once', 
   assert.equal(ends.length, 1);
   assert.equal(statusCode(ends[0]), 403);
 
-  const quiet = await apiServer(t, (res) => res.writeHead(200).flushHeaders());
+  // Quiet after one bookmark: its arrival is the sign the stream is open and read.
+  let closedByClient!: () => void;
+  const clientGone = new Promise<void>((r) => (closedByClient = r));
+  const quiet = await apiServer(t, (res) => {
+    res.writeHead(200).write('{"type":"BOOKMARK","object":{"n":1}}\n');
+    res.on('close', closedByClient);
+  });
   const quietEnds: unknown[] = [];
-  const handle = await watchStream(quiet.kc, '/x', {}, () => {}, (err) => quietEnds.push(err));
-  await new Promise((r) => setTimeout(r, 50));
+  let marked!: () => void;
+  const bookmark = new Promise<void>((r) => (marked = r));
+  let ended!: () => void;
+  const end = new Promise<void>((r) => (ended = r));
+  const handle = await watchStream(quiet.kc, '/x', {}, () => marked(), (err) => (quietEnds.push(err), ended()));
+  await bookmark;
   assert.deepEqual(quietEnds, [], 'a quiet watch stays open');
   handle.abort();
-  for (let i = 0; i < 100 && quietEnds.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 20));
+  await Promise.all([end, clientGone]);
+  await new Promise((r) => setImmediate(r));
   assert.equal(quietEnds.length, 1);
 });

@@ -11,14 +11,25 @@ import type { AccessLogFormat } from './access-log.ts';
 import { listen } from './listen.ts';
 import { encodeJSON } from './server.ts';
 
-/** started serves `routes` with a logger whose lines land in the returned array. */
+/**
+ * started serves `routes` with a logger whose lines land in the returned array. `settled` is the
+ * positive sign that every earlier request's access line is in: an access line is written when
+ * its response closes, before the server takes the next request on the connection, so once a
+ * later marker request has logged from its handler, the earlier lines are there (or never will be).
+ */
 async function started(routes: Route[], accessLog: AccessLogFormat) {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
-  const app = createApp({ logger, registry: new Registry(), readiness: new Readiness(), routes, bodyLimitBytes: 1024, handlerTimeoutMs: 5000, accessLog });
+  const mark: Route = { method: 'GET', path: '/mark', handler: (_req, res) => (logger.info({ mark: true }, 'mark'), encodeJSON(res, {})) };
+  const app = createApp({ logger, registry: new Registry(), readiness: new Readiness(), routes: [...routes, mark], bodyLimitBytes: 1024, handlerTimeoutMs: 5000, accessLog });
   const server: Server = await listen(app, { host: '127.0.0.1', port: 0, headersTimeoutMs: 5000, requestTimeoutMs: 5000, keepAliveTimeoutMs: 1000 });
   const base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  return { base, lines, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const settled = async () => {
+    await (await fetch(`${base}/mark`)).text();
+    assert.ok(lines.some((l) => l['mark'] === true));
+    return lines.filter((l) => l['url'] !== '/mark' && l['mark'] !== true && (l['req'] as { url?: string } | undefined)?.url !== '/mark');
+  };
+  return { base, lines, server, settled, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const echo: Route = {
@@ -66,8 +77,7 @@ test('the lean access log writes one line per request with id, method, url, stat
   t.after(srv.close);
   await (await fetch(srv.base + '/echo?q=1', { method: 'POST', body: 'x', headers: { 'x-request-id': 'lean-1' } })).text();
   await (await fetch(srv.base + '/missing')).text();
-  await new Promise((r) => setTimeout(r, 20)); // the line is written when the response closes
-  const access = srv.lines.filter((l) => typeof l['status'] === 'number');
+  const access = (await srv.settled()).filter((l) => typeof l['status'] === 'number');
   assert.equal(access.length, 2, JSON.stringify(srv.lines));
   const [ok, missing] = access;
   assert.equal(ok!['request_id'], 'lean-1');
@@ -84,8 +94,7 @@ test('the errors access log (the default) writes the lean line only for answers 
   await (await fetch(srv.base + '/healthz')).text();
   await (await fetch(srv.base + '/missing', { headers: { 'x-request-id': 'missing-1' } })).text();
   await (await fetch(srv.base + '/echo', { method: 'PUT', body: 'x' })).text();
-  await new Promise((r) => setTimeout(r, 20));
-  const access = srv.lines.filter((l) => typeof l['status'] === 'number');
+  const access = (await srv.settled()).filter((l) => typeof l['status'] === 'number');
   assert.deepEqual(access.map((l) => [l['request_id'] === 'missing-1' ? 'missing-1' : 'generated', l['status'], l['url']]), [
     ['missing-1', 404, '/missing'],
     ['generated', 405, '/echo'],
@@ -96,8 +105,7 @@ test('the full access log is pino-http with its req and res objects', async (t) 
   const srv = await started([echo], 'full');
   t.after(srv.close);
   await (await fetch(srv.base + '/echo', { method: 'POST', body: 'x', headers: { 'x-request-id': 'full-1' } })).text();
-  await new Promise((r) => setTimeout(r, 20));
-  const line = srv.lines.find((l) => l['msg'] === 'request completed');
+  const line = (await srv.settled()).find((l) => l['msg'] === 'request completed');
   assert.ok(line, JSON.stringify(srv.lines));
   assert.equal(line['request_id'], 'full-1');
   assert.deepEqual((line['req'] as { method: string; url: string }).method, 'POST');
@@ -110,8 +118,7 @@ test('access-log off writes no access line but still names the request', async (
   const res = await fetch(srv.base + '/echo', { method: 'POST', body: 'x' });
   assert.match(res.headers.get('x-request-id') ?? '', /^[0-9a-f]{32}$/);
   await res.text();
-  await new Promise((r) => setTimeout(r, 20));
-  assert.equal(srv.lines.filter((l) => 'status' in l).length, 0);
+  assert.equal((await srv.settled()).filter((l) => 'status' in l).length, 0);
 });
 
 test('a body the client cuts off midway: the handler never runs, the request is logged as aborted, and the server goes on', async (t) => {
@@ -122,8 +129,10 @@ test('a body the client cuts off midway: the handler never runs, the request is 
   const { port } = new URL(srv.base);
   const socket = connect(Number(port), '127.0.0.1');
   await once(socket, 'connect');
+  // Cut only once the server has the headers: the request must have begun to be cut off midway.
+  const begun = once(srv.server, 'request');
   socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: cut-1\r\nContent-Length: 100\r\n\r\n{"s":"only part');
-  await new Promise((r) => setTimeout(r, 50));
+  await begun;
   socket.destroy();
   const aborted = () => srv.lines.find((l) => l.request_id === 'cut-1');
   for (let i = 0; i < 500 && !aborted(); i++) await new Promise((r) => setTimeout(r, 10));
@@ -132,8 +141,9 @@ test('a body the client cuts off midway: the handler never runs, the request is 
   // The same on a chunked body, then a whole request still gets its answer.
   const chunked = connect(Number(port), '127.0.0.1');
   await once(chunked, 'connect');
+  const chunkBegun = once(srv.server, 'request');
   chunked.write('POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: cut-2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n');
-  await new Promise((r) => setTimeout(r, 50));
+  await chunkBegun;
   chunked.destroy();
   for (let i = 0; i < 500 && !srv.lines.some((l) => l.request_id === 'cut-2'); i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(srv.lines.find((l) => l.request_id === 'cut-2')?.msg, 'request aborted');

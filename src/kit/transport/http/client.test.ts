@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { background, withTimeout, type Context } from '../../context.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { requireEnv } from '../../../../test/controlplane/require.ts';
+import { background, isDeadlineReason, withTimeout, type Context } from '../../context.ts';
 import { freeInstance, json, startLoopback } from '../../../../test/support/loopback.ts';
 import { httpClient, isUpstreamError, type HttpClientOptions } from './client.ts';
 
@@ -58,18 +60,23 @@ test('times out per attempt against a hanging server', async (t) => {
   const c = client(srv.instance, { timeoutMs: 80 });
   t.after(async () => { await c.close(); await srv.close(); });
   const started = Date.now();
-  await assert.rejects(c.endpoint(background(), { s: 'x' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
+  // The cause names the timer that ended the call: the attempt's own 80 ms.
+  await assert.rejects(c.endpoint(background(), { s: 'x' }), (e) => isUpstreamError(e) && e.kind === 'timeout' && (e.cause as Error).message === 'no answer within 80 ms');
   const took = Date.now() - started;
-  assert.ok(took >= 70 && took < 1000, `took ${took}ms`);
+  assert.ok(took >= 70, `not before its time: ${took}ms`);
 });
 
 test('the context deadline bounds the attempt below its own timeout', async (t) => {
   const srv = await startLoopback(() => {});
   const c = client(srv.instance, { timeoutMs: 5000 });
   t.after(async () => { await c.close(); await srv.close(); });
-  const started = Date.now();
-  await assert.rejects(c.endpoint(withTimeout(background(), 60)[0], { s: 'x' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
-  assert.ok(Date.now() - started < 1000);
+  await assert.rejects(c.endpoint(withTimeout(background(), 60)[0], { s: 'x' }), (e) => {
+    assert.ok(isUpstreamError(e) && e.kind === 'timeout');
+    // Ended by the deadline itself, or by a timer set from its 60 ms; never the attempt's own 5 s.
+    const ms = Number(/^no answer within (\d+) ms$/.exec((e.cause as Error).message)?.[1]);
+    assert.ok(isDeadlineReason(e.cause) || ms <= 60, (e.cause as Error).message);
+    return true;
+  });
 });
 
 test('caller cancellation is rethrown as the signal reason, not as an UpstreamError', async (t) => {
@@ -111,12 +118,27 @@ test('connection refused is unreachable', async (t) => {
   await assert.rejects(c.endpoint(background(), { s: 'x' }), (e) => isUpstreamError(e) && e.kind === 'unreachable');
 });
 
+/**
+ * v6LoopbackMissing says why listening on ::1 failed for want of IPv6, or undefined when the failure
+ * is ours to report: on Linux the kernel's own address list decides (a listed ::1 must work, in CI
+ * or not); elsewhere only "address unavailable" errors count, and never where CI requires every suite.
+ */
+function v6LoopbackMissing(err: unknown): string | undefined {
+  const list = '/proc/net/if_inet6';
+  if (existsSync(list)) return /^0{31}1 /m.test(readFileSync(list, 'utf8')) ? undefined : `no ::1 in ${list}`;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (process.env[requireEnv] === '1' || (code !== 'EADDRNOTAVAIL' && code !== 'EAFNOSUPPORT')) return undefined;
+  return `no IPv6 loopback here (${code})`;
+}
+
 test('bracketed IPv6 instances work', async (t) => {
   let srv;
   try {
     srv = await startLoopback((_req, res) => json(res, { v: 'V6' }), '::1');
-  } catch {
-    t.skip('no IPv6 loopback here');
+  } catch (err) {
+    const why = v6LoopbackMissing(err);
+    if (!why) throw err;
+    t.skip(why);
     return;
   }
   const c = client(srv.instance);
@@ -137,12 +159,12 @@ test('an answer over maxResponseBytes is a bad_response, and the client keeps wo
 
 test('a call queued behind a busy connection times out on time, and a deadline already past fails at once', async (t) => {
   const srv = await startLoopback(() => {});
-  const c = client(srv.instance, { timeoutMs: 100, connections: 1 });
+  const c = client(srv.instance, { timeoutMs: 5000, connections: 1 });
   t.after(async () => { await c.close(); await srv.close(); });
-  const first = assert.rejects(c.endpoint(background(), { s: 'a' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
-  const started = Date.now();
-  await assert.rejects(c.endpoint(background(), { s: 'b' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
-  assert.ok(Date.now() - started < 1000, 'not held until the first call ends');
+  let firstDone = false;
+  const first = assert.rejects(c.endpoint(withTimeout(background(), 3000)[0], { s: 'a' }), (e) => isUpstreamError(e) && e.kind === 'timeout').finally(() => (firstDone = true));
+  await assert.rejects(c.endpoint(withTimeout(background(), 100)[0], { s: 'b' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
+  assert.equal(firstDone, false, 'the queued call timed out while the one holding the connection was still waiting');
   await first;
   const past: Context = { ...background(), deadline: Date.now() - 1 };
   await assert.rejects(c.endpoint(past, { s: 'c' }), (e) => isUpstreamError(e) && e.kind === 'timeout');

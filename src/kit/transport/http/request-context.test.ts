@@ -30,7 +30,7 @@ async function serveWith(timeoutMs: number, onRequest: (ctx: Context, res: Serve
 }
 
 const until = async (what: string, ok: () => boolean) => {
-  for (let i = 0; i < 300 && !ok(); i++) await new Promise((r) => setTimeout(r, 10));
+  for (const deadline = Date.now() + 10_000; !ok() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 10));
   assert.ok(ok(), what);
 };
 
@@ -56,12 +56,13 @@ test('a client that goes away aborts the signal with a CancelledError', async (t
 
 test('a signal first read after the client went away is aborted already', async (t) => {
   let ctx: Context | undefined;
-  const srv = await serveWith(10_000, (c) => (ctx = c));
+  let gone: Promise<unknown> | undefined;
+  const srv = await serveWith(10_000, (c, res) => ((ctx = c), (gone = new Promise((r) => res.once('close', r)))));
   t.after(srv.close);
   const req = srv.send();
   await until('the request arrived', () => ctx !== undefined);
   req.destroy();
-  await new Promise((r) => setTimeout(r, 50));
+  await gone; // the server has seen the client go; only now is the signal read
   assert.equal(ctx!.signal.aborted, true);
   assert.ok(ctx!.signal.reason instanceof CancelledError);
 });
@@ -82,6 +83,7 @@ test('the handler deadline aborts the signal with a DeadlineExceededError; an an
 
   const answered = srv.send();
   await new Promise((r) => answered.on('response', (res) => res.resume().on('end', r)));
+  // A timer set after the 50 ms deadline's own, and longer, fires after it would have.
   await new Promise((r) => setTimeout(r, 120));
   assert.ok('answered' in reasons, 'the second request arrived');
   assert.equal(reasons.answered, undefined, 'neither the answer nor the passing deadline ended it');

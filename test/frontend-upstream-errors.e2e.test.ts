@@ -1,0 +1,112 @@
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { hang, json, startLoopback, type Loopback, type LoopbackHandler } from './support/loopback.ts';
+import { eventually, metricValue, scrape } from './support/metrics.ts';
+import { startBuilt, type Running } from './support/process.ts';
+import { stopAll } from './support/frontend.ts';
+
+// The frontend process against backends the test controls (real HTTP servers on loopback that hang,
+// answer garbage or fail on cue): the statuses, headers, logs and metrics the docs promise.
+
+const upper: LoopbackHandler = (req, res) => json(res, { v: (JSON.parse(req.body) as { s: string }).s.toUpperCase() });
+const garbage: LoopbackHandler = (_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('<html>not json</html>');
+const failing: LoopbackHandler = (_req, res) => json(res, { error: 'boom' }, 500);
+
+async function backends(t: TestContext, ...handlers: LoopbackHandler[]): Promise<Loopback[]> {
+  const started = await Promise.all(handlers.map((h) => startLoopback(h)));
+  t.after(() => Promise.all(started.map((b) => b.close())));
+  return started;
+}
+
+async function frontend(t: TestContext, upstreams: Loopback[], flags: string[]): Promise<Running> {
+  const fe = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', `--proxy=${upstreams.map((b) => b.instance).join(',')}`, ...flags]);
+  t.after(() => stopAll([fe]));
+  return fe;
+}
+
+async function call(fe: Running, s: string, id: string) {
+  const res = await fetch(`${fe.url}/uppercase`, { method: 'POST', body: JSON.stringify({ s }), headers: { 'x-request-id': id }, signal: AbortSignal.timeout(15_000) });
+  return { status: res.status, text: await res.text(), id: res.headers.get('x-request-id') };
+}
+
+test('every attempt times out → 504 upstream deadline exceeded, each attempt logged at warn with the request id', async (t) => {
+  const hung = await backends(t, hang, hang);
+  // The overall deadline is far away: only the per-attempt timeouts can end this call.
+  const fe = await frontend(t, hung, ['--attempt-timeout=300ms', '--max-time=60s', '--max-attempts=2']);
+  const r = await call(fe, 'late', 'dl-1');
+  assert.deepEqual([r.status, r.text], [504, '{"v":"","err":"upstream deadline exceeded"}\n']);
+  assert.deepEqual(hung.map((b) => b.received.map((q) => q.headers['x-request-id'])), [['dl-1'], ['dl-1']], 'one attempt each, the id forwarded');
+  const text = await scrape(fe.url);
+  for (const b of hung) assert.equal(metricValue(text, 'stringsvc_upstream_requests_total', { instance: b.instance, outcome: 'timeout' }), 1);
+  const retried = await fe.lastLine((l) => l.msg === 'upstream attempt failed; retrying' && l.request_id === 'dl-1');
+  assert.equal(retried?.level, 40);
+  assert.equal(retried.attempt, 1);
+  const failed = await fe.lastLine((l) => l.msg === 'upstream failure' && l.request_id === 'dl-1');
+  assert.deepEqual([failed?.level, failed?.status], [40, 504]);
+});
+
+for (const [name, handler] of [['garbage (200, not JSON)', garbage], ['a non-2xx status', failing]] as const) {
+  test(`a backend answering ${name} → 502 bad upstream response`, async (t) => {
+    const [bad] = await backends(t, handler);
+    const fe = await frontend(t, [bad!], ['--max-attempts=1', '--max-time=10s', '--attempt-timeout=5s']);
+    const r = await call(fe, 'x', 'bad-1');
+    assert.deepEqual([r.status, r.text], [502, '{"v":"","err":"bad upstream response"}\n']);
+    assert.equal(bad!.received.length, 1);
+    const text = await scrape(fe.url);
+    assert.equal(metricValue(text, 'stringsvc_upstream_requests_total', { instance: bad!.instance, outcome: 'bad_response' }), 1);
+  });
+}
+
+test('X-Request-Id reaches the backend, given or generated; a retried failure is logged at warn with it', async (t) => {
+  const [bad, good] = await backends(t, garbage, upper);
+  const fe = await frontend(t, [bad!, good!], ['--max-attempts=2', '--max-time=10s', '--attempt-timeout=5s']);
+  // Round robin: of two calls, at least one goes to the bad backend first and is retried on the good one.
+  for (const id of ['fwd-1', 'fwd-2']) assert.deepEqual(await call(fe, id, id), { status: 200, text: `{"v":"${id.toUpperCase()}"}\n`, id });
+  assert.deepEqual(good!.received.map((q) => q.headers['x-request-id']).sort(), ['fwd-1', 'fwd-2']);
+  assert.ok(bad!.received.length >= 1);
+  for (const retried of bad!.received.map((q) => q.headers['x-request-id'])) {
+    assert.ok(retried === 'fwd-1' || retried === 'fwd-2', `forwarded id ${retried}`);
+    const line = await fe.lastLine((l) => l.msg === 'upstream attempt failed; retrying' && l.request_id === retried);
+    assert.equal(line?.level, 40, `the failed attempt of ${retried} at warn`);
+    assert.equal(line.instance, bad!.instance);
+    assert.match(String(line.error), /not JSON/);
+  }
+  // Without an incoming id the frontend makes one, answers with it and forwards that same id.
+  const res = await fetch(`${fe.url}/uppercase`, { method: 'POST', body: '{"s":"anon"}' });
+  await res.text();
+  const made = res.headers.get('x-request-id');
+  assert.match(made ?? '', /^[0-9a-f]{32}$/);
+  assert.ok([...bad!.received, ...good!.received].some((q) => q.headers['x-request-id'] === made), `${made} forwarded`);
+});
+
+test('the breaker opens, half-opens on its own (state 1), fails its trial, half-opens again and closes on success', async (t) => {
+  let answer: (res: ServerResponse) => void = (res) => json(res, { error: 'down' }, 500);
+  const [flaky] = await backends(t, (_req, res) => answer(res));
+  const fe = await frontend(t, [flaky!], ['--max-attempts=1', '--breaker-failures=2', '--breaker-reset=3s', '--max-time=10s', '--attempt-timeout=5s']);
+  const at = { instance: flaky!.instance };
+  const metric = async (name: string, labels: Record<string, string> = {}) => metricValue(await scrape(fe.url), name, { ...at, ...labels }, { absentAs: 0 });
+  const state = () => metric('stringsvc_upstream_breaker_state');
+  const moves = (from: string, to: string) => metric('stringsvc_upstream_breaker_transitions_total', { from, to });
+
+  for (let i = 0; i < 2; i++) assert.equal((await call(fe, 'x', `b-${i}`)).status, 502);
+  assert.equal(await state(), 2, 'open after two failures');
+  assert.equal(await moves('closed', 'open'), 1);
+  assert.equal((await call(fe, 'x', 'b-open')).status, 503, 'refused while open');
+  assert.equal(flaky!.received.length, 2, 'an open breaker sends nothing');
+
+  // Half-open comes from the reset timer alone, with no traffic: the gauge reads 1.
+  await eventually('half-open', async () => (await state()) === 1, 15_000);
+  assert.equal(await moves('open', 'halfOpen'), 1);
+  assert.equal((await call(fe, 'x', 'b-trial-1')).status, 502, 'the trial call reaches the backend and fails');
+  assert.equal(await state(), 2);
+  assert.equal(await moves('halfOpen', 'open'), 1);
+
+  await eventually('half-open again', async () => (await state()) === 1, 15_000);
+  assert.equal(await moves('open', 'halfOpen'), 2);
+  answer = (res) => json(res, { v: 'BACK' });
+  assert.deepEqual((await call(fe, 'back', 'b-trial-2')).status, 200);
+  assert.equal(await state(), 0, 'closed after a good trial');
+  assert.equal(await moves('halfOpen', 'closed'), 1);
+  assert.equal(flaky!.received.length, 4, 'two failures and two trials, nothing while open');
+});
