@@ -30,7 +30,7 @@ export interface Cluster {
   readonly cp: ControlPlane;
   readonly kubeconfigPath: string;
   readonly dir: string;
-  /** Folder holding this cluster's `kubectl` and `helm` (and `docker`: Debian's, whose BuildKit is built in), for PATH. */
+  /** Folder holding this cluster's `kubectl`, `helm` and `docker` (Debian's, whose BuildKit is built in; see docker-cli.sh), for PATH. */
   readonly binDir: string;
   /** What a client on the host needs to use this node: KUBECONFIG, DOCKER_HOST, CONTAINERD_ADDRESS, PATH. */
   readonly env: Record<string, string>;
@@ -206,7 +206,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     mkdirSync(binDir);
     symlinkSync(cp.binaries.kubectl, join(binDir, 'kubectl'));
     symlinkSync(cp.binaries.helm, join(binDir, 'helm'));
-    symlinkSync('/usr/bin/docker', join(binDir, 'docker'));
+    symlinkSync(join(dirname(fileURLToPath(import.meta.url)), 'docker-cli.sh'), join(binDir, 'docker'));
     const env = {
       KUBECONFIG: kubeconfig,
       DOCKER_HOST: runtime.docker.host,
