@@ -130,7 +130,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       address: host.plan.nodeIp,
       serviceCidr: host.plan.serviceCidr,
       fakeNode: false,
-      controllers: [...defaultControllers, 'node-lifecycle-controller', 'disruption-controller', 'pod-garbage-collector-controller', 'horizontal-pod-autoscaler-controller'],
+      controllers: [...defaultControllers, 'node-lifecycle-controller', 'disruption-controller', 'pod-garbage-collector-controller', 'horizontal-pod-autoscaler-controller', 'statefulset-controller'],
     });
     const kubeconfig = cp.kubeconfigPath;
     const tool = (bin: string): Tool => (args, input) =>

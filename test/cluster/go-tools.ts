@@ -1,5 +1,5 @@
 // The node's extra tools built from the Go module proxy: skaffold (the dev loop), and
-// prometheus-operator with its config reloader. Each has a wrapper module under
+// prometheus-operator with its config reloader, and Prometheus. Each has a wrapper module under
 // test/controlplane/tools/<dir>/ pinning its version, and is built once into
 // ~/.cache/stringsvc/<dir>-<version>/, under a lock so parallel test files never build twice.
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
@@ -61,6 +61,21 @@ export const configReloader: GoTool = {
   override: 'TEST_ASSET_PROMETHEUS_CONFIG_RELOADER',
   ldflags: operatorVersionFlags,
 };
+
+/** Prometheus itself: Debian's build (the `prometheus` package) has no Kubernetes service discovery. */
+export const prometheus: GoTool = {
+  dir: 'prometheus',
+  module: 'github.com/prometheus/prometheus',
+  pkg: 'github.com/prometheus/prometheus/cmd/prometheus',
+  bin: 'prometheus',
+  override: 'TEST_ASSET_PROMETHEUS',
+  ldflags: (v) => [`-X github.com/prometheus/common/version.Version=${prometheusRelease(v).slice(1)}`],
+};
+
+/** Prometheus's Go module versions are v0.<minor>.<patch> for release v2.<minor>.<patch>. */
+export function prometheusRelease(moduleVersion: string): string {
+  return moduleVersion.replace(/^v0\./, 'v2.');
+}
 
 /** Where a tool's binary lives (or will, once built). */
 export function toolPath(t: GoTool): string {

@@ -29,8 +29,6 @@ const needs: Record<string, string> = {
   strip: 'binutils',
   ip: 'iproute2',
   go: 'golang (or Go from go.dev)',
-  prometheus: 'prometheus',
-  ldd: 'libc-bin',
 };
 
 /** Why a real node cannot run here (not root, or commands missing with their packages), or undefined. */
