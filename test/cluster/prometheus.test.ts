@@ -55,7 +55,7 @@ describe('Prometheus through the operator, scraping the chart on a real node', {
     await cluster?.stop();
   });
 
-  test('up is 1 for every backend, frontend and counter pod, each labelled with its component', async () => {
+  test('up is 1 for every backend, frontend and counter pod, each labelled with its component', async (t) => {
     const c = cluster!;
     const all = (await pods(c, ns, 'app.kubernetes.io/instance=stringsvc')).map((p) => p.metadata?.name ?? '').sort();
     assert.equal(all.length, 7, 'three backends, two frontends, two counters');
@@ -70,23 +70,25 @@ describe('Prometheus through the operator, scraping the chart on a real node', {
     assert.equal(byComponent['backend']?.length, 3);
     assert.equal(byComponent['frontend']?.length, 2);
     assert.equal(byComponent['counter']?.length, 2);
+    for (const s of seen) t.diagnostic(`up{component="${s.metric['component']}", pod="${s.metric['pod']}"} ${s.value[1]}`);
   });
 
-  test('my_group_string_service_request_count rises with the seed\'s curls, with the component label', async () => {
+  test('my_group_string_service_request_count rises with the seed\'s curls, with the component label', async (t) => {
     const expr = `sum(my_group_string_service_request_count{namespace="${ns}", component="frontend", method="uppercase"}) or vector(0)`;
     const before = Number((await prom!.query(expr))[0]?.value[1] ?? 0);
-    assert.deepEqual(await post(frontendIp, '/uppercase', '{"s":"hello, world"}'), { status: 200, text: '{"v":"HELLO, WORLD"}' });
-    assert.deepEqual(await post(frontendIp, '/uppercase', '{"s":""}'), { status: 200, text: '{"v":"","err":"empty string"}' });
+    assert.deepEqual(await post(frontendIp, '/uppercase', '{"s":"hello, world"}'), { status: 200, text: '{"v":"HELLO, WORLD"}\n' });
+    assert.deepEqual(await post(frontendIp, '/uppercase', '{"s":""}'), { status: 200, text: '{"v":"","err":"empty string"}\n' });
     let now = before;
     await waitFor('the counter moved by the two curls', async () => {
       now = Number((await prom!.query(expr))[0]?.value[1] ?? 0);
       return now >= before + 2;
     }, 60_000, () => `before ${before}, now ${now}`);
+    t.diagnostic(`${expr}: ${before} before the curls, ${now} after`);
     const errors = await prom!.query(`my_group_string_service_request_count{namespace="${ns}", method="uppercase", error="true"}`);
     assert.ok(errors.some((s) => s.metric['component'] === 'frontend'), 'the failed curl is counted, with component');
   });
 
-  test('every query of the Grafana dashboard returns data after load', async () => {
+  test('every query of the Grafana dashboard returns data after load', async (t) => {
     for (let i = 0; i < 200; i++) await post(frontendIp, i % 10 === 0 ? '/count' : '/uppercase', i % 7 === 0 ? '{"s":""}' : `{"s":"load ${i}"}`);
     const dash = JSON.parse(readFileSync(join(chartDir, 'dashboards', 'stringsvc.json'), 'utf8')) as { panels: { title: string; targets?: { expr: string }[] }[] };
     const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: grafanaVars(t.expr) })));
@@ -96,10 +98,12 @@ describe('Prometheus through the operator, scraping the chart on a real node', {
       for (const e of exprs) if ((await prom!.query(e.expr)).length > 0) empty.delete(e.title + ': ' + e.expr);
       return empty.size === 0;
     }, 90_000, () => [...empty].join('\n'));
+    t.diagnostic(`${exprs.length} dashboard queries, each with data`);
   });
 
-  test('with the backends scaled to zero, StringsvcNoEndpoints goes firing', async () => {
+  test('with the backends scaled to zero, StringsvcNoEndpoints goes firing', async (t) => {
     const c = cluster!;
+    const started = Date.now();
     await c.kubectl(['--namespace', ns, 'scale', 'deployment/stringsvc-backend', '--replicas=0']);
     await waitPodsReady(c, ns, 'app.kubernetes.io/component=backend', 0, 120_000, { gone: true });
     let states: string[] = [];
@@ -108,6 +112,7 @@ describe('Prometheus through the operator, scraping the chart on a real node', {
       states = alerts.map((a) => `${a.labels['pod']}=${a.state}`);
       return alerts.length === 2 && alerts.every((a) => a.state === 'firing');
     }, 120_000, () => states.join(' '));
+    t.diagnostic(`StringsvcNoEndpoints ${states.join(' ')}, ${Math.round((Date.now() - started) / 1000)} s after the scale-down`);
     assert.equal((await prom!.query(`stringsvc_upstream_endpoints{namespace="${ns}"} > 0`)).length, 0);
   });
 
