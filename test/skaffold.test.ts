@@ -20,19 +20,21 @@ interface SkaffoldConfig {
   build: { artifacts: { image: string; docker?: { dockerfile?: string } }[] };
   deploy: { helm: { releases: Release[] } };
   portForward: { resourceType: string; resourceName: string; namespace: string; port: number; localPort: number }[];
-  profiles: { name: string; patches?: { op: string; path: string; value?: unknown }[] }[];
+  profiles: { name: string; activation?: { kubeContext?: string }[]; patches?: { op: string; path: string; value?: unknown }[] }[];
 }
 
 const text = readFileSync(join(repoRoot, 'skaffold.yaml'), 'utf8');
 const config = parse(text) as SkaffoldConfig;
 
 describe('skaffold.yaml', () => {
-  test('validates against the skaffold/v4beta14 JSON schema', () => {
+  test('is skaffold/v4beta13 and validates against the skaffold/v4beta14 JSON schema (v4beta14 has the same fields)', () => {
     const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as Record<string, unknown>;
     assert.equal(schema['$schema'], 'http://json-schema.org/draft-07/schema#');
     // strict: false because the schema carries editor hints (x-intellij-html-description, preferredOrder).
     const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
-    assert.equal(config.apiVersion, 'skaffold/v4beta14');
+    // v4beta13 is the newest version skaffold v2.16.1 (what the Go module proxy serves; the node's
+    // test runs it) parses; newer skaffold releases still read it.
+    assert.equal(config.apiVersion, 'skaffold/v4beta13');
     assert.ok(validate(config), JSON.stringify(validate.errors, null, 2));
   });
 
@@ -80,5 +82,17 @@ describe('skaffold.yaml', () => {
   test('a profile switches the frontend to legacy Endpoints', () => {
     const p = config.profiles.find((x) => x.name === 'legacy-endpoints');
     assert.deepEqual(p?.patches, [{ op: 'add', path: '/deploy/helm/releases/0/setValues/frontend.discovery', value: 'endpoints' }]);
+  });
+
+  test('the test node\'s profile switches on for its context alone and changes only the build', () => {
+    const p = config.profiles.find((x) => x.name === 'stringsvc-node');
+    const ctx = p?.activation?.[0]?.kubeContext ?? '';
+    // skaffold matches an activation as an unanchored regexp: the anchors keep kind-stringsvc out.
+    const re = new RegExp(ctx);
+    assert.ok(re.test('stringsvc'));
+    for (const other of ['kind-stringsvc', 'kind-kind', 'minikube', 'docker-desktop', 'stringsvc-prod']) assert.ok(!re.test(other), other);
+    for (const patch of p?.patches ?? []) assert.match(patch.path, /^\/build\/artifacts\/0\//);
+    const hook = p?.patches?.find((x) => x.path.endsWith('/hooks'))?.value as { after: { command: string[] }[] };
+    assert.deepEqual(hook.after[0]?.command, ['sh', 'test/cluster/load-into-node.sh']);
   });
 });

@@ -104,7 +104,11 @@ export function upstreamMetrics(options: UpstreamMetricsOptions): UpstreamObserv
         if (timer) {
           clearTimeout(timer);
           departing.delete(instance);
-        } else if (!known.has(instance)) breakerState.set({ instance }, stateValue.closed);
+        } else if (!known.has(instance)) {
+          breakerState.set({ instance }, stateValue.closed);
+          // Present at 0 from discovery on, so rate() and the dashboard read 0, not "no data".
+          rateLimited.inc({ instance }, 0);
+        }
       }
       const left = [...known].filter((i) => !next.has(i) && !departing.has(i));
       known = new Set([...next, ...departing.keys(), ...left]);

@@ -30,8 +30,10 @@ export interface Cluster {
   readonly cp: ControlPlane;
   readonly kubeconfigPath: string;
   readonly dir: string;
-  /** Folder holding this cluster's `kubectl` and `helm`, for PATH. */
+  /** Folder holding this cluster's `kubectl`, `helm` and `docker` (Debian's, whose BuildKit is built in; see docker-cli.sh), for PATH. */
   readonly binDir: string;
+  /** What a client on the host needs to use this node: KUBECONFIG, DOCKER_HOST, CONTAINERD_ADDRESS, PATH. */
+  readonly env: Record<string, string>;
   readonly image: BuiltImage;
   readonly runtime: Runtime;
   /** Runs kubectl against the cluster; resolves with stdout. */
@@ -128,7 +130,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
       address: host.plan.nodeIp,
       serviceCidr: host.plan.serviceCidr,
       fakeNode: false,
-      controllers: [...defaultControllers, 'node-lifecycle-controller', 'disruption-controller', 'pod-garbage-collector-controller', 'horizontal-pod-autoscaler-controller'],
+      controllers: [...defaultControllers, 'node-lifecycle-controller', 'disruption-controller', 'pod-garbage-collector-controller', 'horizontal-pod-autoscaler-controller', 'statefulset-controller'],
     });
     const kubeconfig = cp.kubeconfigPath;
     const tool = (bin: string): Tool => (args, input) =>
@@ -204,11 +206,19 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     mkdirSync(binDir);
     symlinkSync(cp.binaries.kubectl, join(binDir, 'kubectl'));
     symlinkSync(cp.binaries.helm, join(binDir, 'helm'));
+    symlinkSync(join(dirname(fileURLToPath(import.meta.url)), 'docker-cli.sh'), join(binDir, 'docker'));
+    const env = {
+      KUBECONFIG: kubeconfig,
+      DOCKER_HOST: runtime.docker.host,
+      CONTAINERD_ADDRESS: runtime.containerdSocket,
+      PATH: `${binDir}:${process.env['PATH'] ?? '/usr/bin:/bin'}`,
+    };
     return {
       cp,
       kubeconfigPath: kubeconfig,
       dir,
       binDir,
+      env,
       image,
       runtime,
       kubectl,

@@ -79,11 +79,11 @@ export interface Proc {
 }
 
 /** Spawns `bin` detached (own process group) so stop() can kill everything it forked. */
-export function startProc(name: string, bin: string, args: string[], logFile: string): Proc {
+export function startProc(name: string, bin: string, args: string[], logFile: string, env?: NodeJS.ProcessEnv): Proc {
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
   try {
-    child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd] });
+    child = spawn(bin, args, { detached: true, stdio: ['ignore', fd, fd], ...(env ? { env } : {}) });
   } finally {
     closeSync(fd);
   }
