@@ -19,7 +19,7 @@ const patient = ['--max-time=20s', '--attempt-timeout=10s', '--qps=1000000', '--
 async function requestsTo(fe: Running, instances: string[]): Promise<number[]> {
   const text = await scrape(fe.url);
   const outcomes = ['success', 'unreachable', 'timeout', 'bad_response', 'cancelled'];
-  return instances.map((instance) => outcomes.reduce((n, outcome) => n + metricValue(text, 'stringsvc_upstream_requests_total', { instance, outcome }), 0));
+  return instances.map((instance) => outcomes.reduce((n, outcome) => n + metricValue(text, 'stringsvc_upstream_requests_total', { instance, outcome }, { absentAs: 0 }), 0));
 }
 
 /** healthyRttMs is the mean upstream call time of an instance so far, from the frontend's histogram. */

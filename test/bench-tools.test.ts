@@ -54,6 +54,6 @@ test('npm run bench -- --list says what each section needs and what is missing',
   const r = bench(['--list']);
   assert.equal(r.status, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  assert.deepEqual(lines.map((l) => l.split(/[ :]/)[0]), ['backend', 'gokit', 'frontend', 'discovery', 'tracing', 'soak', 'cluster']);
+  assert.deepEqual(lines.map((l) => l.split(/[ :]/)[0]), ['backend', 'gokit', 'frontend', 'discovery', 'balancer', 'tracing', 'soak', 'cluster']);
   assert.match(r.stdout, /^frontend: taskset \(util-linux\) MISSING, wrk \(wrk\) MISSING, haproxy \(haproxy\) MISSING, nginx \(nginx\) MISSING$/m);
 });

@@ -16,7 +16,7 @@ const skip = controlPlaneSkip() || netnsSkip();
 const relaxed = ['--max-time=3s', '--attempt-timeout=1s', '--request-log=false'];
 
 async function served(backend: Running): Promise<number> {
-  return metricValue(await scrape(backend.url), 'my_group_string_service_request_count', { method: 'uppercase', error: 'false' });
+  return metricValue(await scrape(backend.url), 'my_group_string_service_request_count', { method: 'uppercase', error: 'false' }, { absentAs: 0 });
 }
 
 /** spread sends n calls through the frontend and returns how many each backend answered. */
