@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { acquireLock, cacheDir, ensureBuilt, go, toolsDir, withLock } from '../controlplane/binaries.ts';
+import { acquireLock, ensureBuilt } from '../controlplane/binaries.ts';
+import { coredns, ensureTool } from '../controlplane/go-tools.ts';
 import { type ControlPlane, defaultControllers, startControlPlane } from '../controlplane/harness.ts';
 import { freePort, GaveUp, type Proc, startProc, trackCommand, trackDir, untrackCommand, untrackDir, waitFor } from '../controlplane/procs.ts';
 import * as host from './host.ts';
@@ -21,7 +22,6 @@ import { nodeSkipReason, type Runtime, startRuntime } from './runtime.ts';
 export const nodeName = 'stringsvc-node';
 /** Our image's reference in the node: the chart's default, `stringsvc:<appVersion>`, so `helm install` needs no --set. */
 export const imageRef = `stringsvc:${/^appVersion:\s*"?([^"\s]+)"?/m.exec(readFileSync(join(repoRoot, 'charts', 'stringsvc', 'Chart.yaml'), 'utf8'))?.[1] ?? 'latest'}`;
-const coreDnsVersion = 'v1.15.0';
 
 export { nodeSkipReason };
 
@@ -61,17 +61,7 @@ const lockDir = '/run/stringsvc-node.lock';
 /** kubelet, kube-scheduler, kube-proxy from the control plane's build, and CoreDNS from its own module. */
 async function nodeBinaries(): Promise<{ kubelet: string; scheduler: string; proxy: string; coredns: string }> {
   const b = await ensureBuilt(['kubelet', 'kube-scheduler', 'kube-proxy']);
-  const dir = join(cacheDir(), '..', `coredns-${coreDnsVersion}`);
-  const coredns = process.env['TEST_ASSET_COREDNS'] || join(dir, 'coredns');
-  if (!existsSync(coredns)) {
-    mkdirSync(dir, { recursive: true });
-    await withLock(dir, async () => {
-      if (existsSync(coredns)) return;
-      await go(['build', '-ldflags', '-s -w', '-o', `${coredns}.partial`, 'github.com/coredns/coredns'], join(toolsDir, 'coredns'), `coredns ${coreDnsVersion}`);
-      execFileSync('mv', [`${coredns}.partial`, coredns]);
-    });
-  }
-  return { kubelet: b.kubelet, scheduler: b['kube-scheduler'], proxy: b['kube-proxy'], coredns };
+  return { kubelet: b.kubelet, scheduler: b['kube-scheduler'], proxy: b['kube-proxy'], coredns: await ensureTool(coredns) };
 }
 
 /** Starts the node and loads our freshly built image; see Cluster. */

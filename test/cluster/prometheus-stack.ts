@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { toolsDir } from '../controlplane/binaries.ts';
 import { freePort, GaveUp, type Proc, startProc, waitFor } from '../controlplane/procs.ts';
 import type { Cluster } from './cluster.ts';
-import { configReloader, ensureTool, pinnedVersion, prometheus, prometheusOperator, prometheusRelease } from './go-tools.ts';
+import { configReloader, ensureTool, pinnedVersion, prometheus, prometheusOperator, prometheusRelease } from '../controlplane/go-tools.ts';
 import { loadIntoContainerd, sh } from './images.ts';
 
 /** The Prometheus release built; the Prometheus object's `version` says the same, so the operator writes a config it reads. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { trackDir, untrackDir, waitFor } from '../controlplane/procs.ts';
 import type { Cluster } from './cluster.ts';
-import { ensureTool, skaffold } from './go-tools.ts';
+import { ensureTool, skaffold } from '../controlplane/go-tools.ts';
 import { repoRoot } from './images.ts';
 
 /** A copy of the repository's files (tracked and untracked, not ignored) in a fresh git repo, so skaffold's gitCommit tagger works. */

@@ -1,44 +1,23 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
-import { go, haveGo, toolsDir, withLock } from '../controlplane/binaries.ts';
+import { haveGo } from '../controlplane/binaries.ts';
+import { ensureTool, toolPath, toxiproxy } from '../controlplane/go-tools.ts';
 import { skipOrThrow } from '../controlplane/require.ts';
 import { reaped } from './reaped.ts';
 
 // toxiproxy injects latency on the wire in front of one backend, so the balancer tests slow an
 // instance down from outside our code. Built from the Go module proxy like the control plane.
 
-/** toxiproxyVersion is read from the wrapper module, the single source of truth. */
-export const toxiproxyVersion = /github\.com\/Shopify\/toxiproxy\/v2 (v\S+)/.exec(
-  readFileSync(join(toolsDir, 'toxiproxy', 'go.mod'), 'utf8'),
-)![1]!;
-
 /** toxiproxyPath is where the server binary is cached (or TEST_ASSET_TOXIPROXY). */
 export function toxiproxyPath(): string {
-  const base = process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return process.env['TEST_ASSET_TOXIPROXY'] || join(base, 'stringsvc', `toxiproxy-${toxiproxyVersion}`, 'toxiproxy-server');
+  return toolPath(toxiproxy);
 }
 
 /** toxiproxySkip is a reason to skip when the binary is neither cached nor buildable. */
 export function toxiproxySkip(): string | false {
   const missing = existsSync(toxiproxyPath()) || haveGo() ? undefined : `toxiproxy-server is not at ${toxiproxyPath()} and there is no go to build it`;
   return skipOrThrow('toxiproxy', missing);
-}
-
-/** ensureToxiproxy builds toxiproxy-server once into the versioned cache, under a lock. */
-export async function ensureToxiproxy(): Promise<string> {
-  const bin = toxiproxyPath();
-  if (existsSync(bin)) return bin;
-  const dir = join(bin, '..');
-  mkdirSync(dir, { recursive: true });
-  await withLock(dir, async () => {
-    if (existsSync(bin)) return;
-    await go(['build', '-ldflags', '-s -w', '-o', `${bin}.partial`, 'github.com/Shopify/toxiproxy/v2/cmd/server'], join(toolsDir, 'toxiproxy'), `toxiproxy ${toxiproxyVersion}`);
-    renameSync(`${bin}.partial`, bin);
-  });
-  return bin;
 }
 
 /** Toxiproxy is a running toxiproxy-server and its API. */
@@ -61,7 +40,7 @@ async function freePort(): Promise<number> {
 
 /** startToxiproxy runs toxiproxy-server on loopback and waits for its API; `prefix` wraps the command (e.g. taskset). */
 export async function startToxiproxy(options: { prefix?: string[] } = {}): Promise<Toxiproxy> {
-  const bin = await ensureToxiproxy();
+  const bin = await ensureTool(toxiproxy);
   const port = await freePort();
   const [cmd, ...args] = [...reaped, ...(options.prefix ?? []), bin, '-host', '127.0.0.1', '-port', String(port)];
   const proc = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });

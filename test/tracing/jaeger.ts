@@ -1,43 +1,23 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startProc, trackDir, untrackDir, waitFor, type Proc } from '../controlplane/procs.ts';
-import { go, haveGo, toolsDir, withLock } from '../controlplane/binaries.ts';
+import { haveGo } from '../controlplane/binaries.ts';
+import { ensureTool, jaeger, toolPath, toolVersion } from '../controlplane/go-tools.ts';
 import { skipOrThrow } from '../controlplane/require.ts';
 
 /** The Jaeger release, read from the wrapper module so its go.mod stays the one source of truth. */
-export const jaegerVersion = (/github\.com\/jaegertracing\/jaeger (v\S+)/.exec(readFileSync(join(toolsDir, 'jaeger', 'go.mod'), 'utf8')) ?? [])[1] ?? 'unknown';
+export const jaegerVersion = toolVersion(jaeger);
 
 /** Where the binary is cached; TEST_ASSET_JAEGER points at one to use as is. */
 export function jaegerPath(): string {
-  const given = process.env['TEST_ASSET_JAEGER'];
-  if (given) return given;
-  const base = process.env['XDG_CACHE_HOME'] || join(homedir(), '.cache');
-  return join(base, 'stringsvc', `jaeger-${jaegerVersion}`, 'jaeger');
+  return toolPath(jaeger);
 }
 
 /** jaegerSkip is node:test's `skip` for suites that need Jaeger: Go to build it, or the cached binary. */
 export function jaegerSkip(): string | false {
   const reason = !existsSync(jaegerPath()) && !haveGo() ? `tracing tests need Jaeger ${jaegerVersion}: install Go (it is built from the module proxy and cached)` : undefined;
   return skipOrThrow('tracing', reason);
-}
-
-/**
- * ensureJaeger builds Jaeger v2 from its wrapper module (test/controlplane/tools/jaeger, which
- * names it as a `tool`: a plain `go install` is refused, its go.mod having a replace) into the
- * versioned cache once, under the lock, and returns the binary's path.
- */
-export async function ensureJaeger(): Promise<string> {
-  const bin = jaegerPath();
-  if (existsSync(bin)) return bin;
-  const dir = join(bin, '..');
-  mkdirSync(dir, { recursive: true });
-  await withLock(dir, async () => {
-    if (existsSync(bin)) return;
-    await go(['build', '-ldflags', '-s -w', '-o', `${bin}.partial`, 'github.com/jaegertracing/jaeger/cmd/jaeger'], join(toolsDir, 'jaeger'), `jaeger ${jaegerVersion}`);
-    renameSync(`${bin}.partial`, bin);
-  });
-  return bin;
 }
 
 /** Jaeger is one all-in-one process: an OTLP/HTTP receiver and the query API, both on loopback. */
@@ -56,7 +36,7 @@ export interface Jaeger {
  * dozen fixed ports); its own telemetry is off.
  */
 export async function startJaeger(): Promise<Jaeger> {
-  const bin = await ensureJaeger();
+  const bin = await ensureTool(jaeger);
   const dir = mkdtempSync(join(tmpdir(), 'stringsvc-jaeger-'));
   trackDir(dir);
   const [otlp, http, grpc, health] = [await freePort(), await freePort(), await freePort(), await freePort()];

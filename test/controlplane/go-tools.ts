@@ -1,13 +1,13 @@
-// The node's extra tools built from the Go module proxy: skaffold (the dev loop), and
-// prometheus-operator with its config reloader, and Prometheus. Each has a wrapper module under
+// The single-binary tools the tests build from the Go module proxy. Each has a wrapper module under
 // test/controlplane/tools/<dir>/ pinning its version, and is built once into
 // ~/.cache/stringsvc/<dir>-<version>/, under a lock so parallel test files never build twice.
+// (Kubernetes, etcd and helm are in binaries.ts: one build makes several binaries.)
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheDir, go, toolsDir, withLock } from '../controlplane/binaries.ts';
+import { cacheDir, go, toolsDir, withLock } from './binaries.ts';
 
 /** One binary of a wrapper module. */
-interface GoTool {
+export interface GoTool {
   /** Folder of the wrapper module under test/controlplane/tools/, and prefix of the cache folder. */
   dir: string;
   /** The module whose pinned version names the cache folder. */
@@ -30,6 +30,37 @@ export function pinnedVersion(dir: string, module: string): string {
   return m[1];
 }
 
+/** CoreDNS, the real node's cluster DNS. */
+export const coredns: GoTool = {
+  dir: 'coredns',
+  module: 'github.com/coredns/coredns',
+  pkg: 'github.com/coredns/coredns',
+  bin: 'coredns',
+  override: 'TEST_ASSET_COREDNS',
+};
+
+/** toxiproxy-server: latency on the wire in front of one backend (balancer tests and bench). */
+export const toxiproxy: GoTool = {
+  dir: 'toxiproxy',
+  module: 'github.com/Shopify/toxiproxy/v2',
+  pkg: 'github.com/Shopify/toxiproxy/v2/cmd/server',
+  bin: 'toxiproxy-server',
+  override: 'TEST_ASSET_TOXIPROXY',
+};
+
+/**
+ * Jaeger v2 all-in-one (tracing tests and bench). Its wrapper module names it as a `tool`: a plain
+ * `go install` is refused, its go.mod having a replace.
+ */
+export const jaeger: GoTool = {
+  dir: 'jaeger',
+  module: 'github.com/jaegertracing/jaeger',
+  pkg: 'github.com/jaegertracing/jaeger/cmd/jaeger',
+  bin: 'jaeger',
+  override: 'TEST_ASSET_JAEGER',
+};
+
+/** skaffold, the dev loop on the real node. */
 export const skaffold: GoTool = {
   dir: 'skaffold',
   module: 'github.com/GoogleContainerTools/skaffold/v2',
@@ -77,6 +108,11 @@ export function prometheusRelease(moduleVersion: string): string {
   return moduleVersion.replace(/^v0\./, 'v2.');
 }
 
+/** The version a tool's wrapper module pins. */
+export function toolVersion(t: GoTool): string {
+  return pinnedVersion(t.dir, t.module);
+}
+
 /** Where a tool's binary lives (or will, once built). */
 export function toolPath(t: GoTool): string {
   const prebuilt = process.env[t.override];
@@ -99,3 +135,6 @@ export async function ensureTool(t: GoTool): Promise<string> {
   });
   return out;
 }
+
+/** Every tool above, in the order the suite first needs them. */
+export const goTools: readonly GoTool[] = [toxiproxy, jaeger, coredns, skaffold, prometheusOperator, configReloader, prometheus];
