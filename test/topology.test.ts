@@ -7,9 +7,10 @@ import { createTestNet, netnsSkip, type TestNet } from './support/netns.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { eventually, metricValue, scrape } from './support/metrics.ts';
 
-// Topology on the real control plane: Nodes in zones a and b, backend pods spread over them,
-// a Service with trafficDistribution: PreferSameZone whose hints the real EndpointSlice controller
-// fills, and a frontend "on the node in zone a" (its zone read from its Node's label).
+// Topology on the real control plane: Nodes node-a and node-a2 in zone a, node-b in zone b, backend
+// pods spread over them, Services with trafficDistribution PreferSameZone and PreferSameNode whose
+// hints the real EndpointSlice controller fills, and a frontend "on node-a" (its zone read from its
+// Node's label).
 
 const ns = 'topo';
 const skip = controlPlaneSkip() || netnsSkip();
@@ -50,22 +51,23 @@ describe('topology hints against a real control plane', { skip }, () => {
   const backends: Running[] = [];
   const fes: Running[] = [];
   let kubeconfig = '';
-  const zoneOf = ['a', 'a', 'b', 'b'];
+  const nodeOf = ['node-a', 'node-a2', 'node-b', 'node-b'];
 
   before(async () => {
     net = createTestNet({ subnet: (process.pid % 120) + 121, hosts: 4 });
     cp = await startControlPlane();
     const core = cp.kc.makeApiClient(CoreV1Api);
     await cp.createNamespace(ns);
-    for (const zone of ['a', 'b']) {
-      await core.createNode({ body: { metadata: { name: `node-${zone}`, labels: { 'kubernetes.io/hostname': `node-${zone}`, 'topology.kubernetes.io/zone': zone } } } });
+    for (const [name, zone] of [['node-a', 'a'], ['node-a2', 'a'], ['node-b', 'b']] as const) {
+      await core.createNode({ body: { metadata: { name, labels: { 'kubernetes.io/hostname': name, 'topology.kubernetes.io/zone': zone } } } });
     }
     for (const host of net.hosts) backends.push(await startBuilt('stringsvc', [`--listen=${host}:8080`, '--request-log=false'], {}, { wrap: net.wrap }));
     const ports = [{ name: 'http', port: 80, targetPort: 'http' }];
     await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'backend' }, spec: { selector: { app: 'backend' }, ports, trafficDistribution: 'PreferSameZone' } } });
+    await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'same-node' }, spec: { selector: { app: 'backend' }, ports, trafficDistribution: 'PreferSameNode' } } });
     await core.createNamespacedService({ namespace: ns, body: { metadata: { name: 'plain' }, spec: { selector: { app: 'backend' }, ports } } });
     for (const [i, ip] of net.hosts.entries()) {
-      await cp.createReadyPod({ namespace: ns, name: `backend-${i}`, labels: { app: 'backend' }, ip, nodeName: `node-${zoneOf[i]}`, ports: [{ name: 'http', containerPort: 8080 }] });
+      await cp.createReadyPod({ namespace: ns, name: `backend-${i}`, labels: { app: 'backend' }, ip, nodeName: nodeOf[i], ports: [{ name: 'http', containerPort: 8080 }] });
     }
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'frontend' } } });
     await grantAll(cp, 'frontend');
@@ -108,6 +110,22 @@ describe('topology hints against a real control plane', { skip }, () => {
     await cp.setPodReady(ns, 'backend-1', true);
     await eventually('back to zone a', async () => (await instances(fe)) === 2 && (await fe.lastLine((l) => l.msg === 'discovered instances changed'))?.topology === 'zone', 30_000);
     assert.deepEqual(await spread(fe, backends, 20), [10, 10, 0, 0]);
+  });
+
+  test('PreferSameNode: only the backend on our node, then our zone once it is not ready', async () => {
+    const fe = await frontend('same-node');
+    await eventually('the node-a instance alone', async () => (await instances(fe)) === 1, 30_000);
+    const line = await fe.lastLine((l) => l.msg === 'discovery synced' || l.msg === 'discovered instances changed', (l) => l.topology === 'node');
+    assert.deepEqual(line?.instances, [`${net.hosts[0]}:8080`]);
+    assert.deepEqual(await spread(fe, backends, 20), [20, 0, 0, 0]);
+
+    // The controller gives PreferSameNode endpoints zone hints too: kube-proxy's fallback.
+    await cp.setPodReady(ns, 'backend-0', false);
+    await eventually('zone a serves', async () => (await fe.lastLine((l) => l.msg === 'discovered instances changed'))?.topology === 'zone', 30_000);
+    assert.deepEqual(await spread(fe, backends, 20), [0, 20, 0, 0]);
+    await cp.setPodReady(ns, 'backend-0', true);
+    await eventually('back to node-a', async () => (await fe.lastLine((l) => l.msg === 'discovered instances changed'))?.topology === 'node', 30_000);
+    assert.deepEqual(await spread(fe, backends, 20), [20, 0, 0, 0]);
   });
 
   test('without trafficDistribution there are no hints: every backend', async () => {
