@@ -1,8 +1,8 @@
 // The README's Kubernetes flow on a real node: `helm install` with defaults into a namespace
 // enforcing Pod Security restricted, pods Running and Ready, discovery through the frontends' own
 // ServiceAccount, the seed's curls through `kubectl port-forward`, `helm test`; then the counter.
-// Then the chart's other shapes on the node: pinned by digest, as a subchart, with a NetworkPolicy
-// and a ServiceMonitor. Last, teardown leaves nothing on the host.
+// Then the chart's other shapes on the node: pinned by digest, as a subchart, with tracing on, with a
+// NetworkPolicy and a ServiceMonitor. Last, teardown leaves nothing on the host.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -148,6 +148,21 @@ describe('helm install on a real node', { skip, timeout: 20 * 60_000 }, () => {
     await waitFor('the subchart\'s pods gone', async () => (await pods(c, 'umbrella', 'app.kubernetes.io/instance=umb')).length === 0, 120_000);
     assert.equal((await c.kubectl(['--namespace', 'umbrella', 'get', 'deployments,services', '-o', 'name'])).trim(), '');
     await c.helm(['uninstall', 'umb', '--namespace', 'umbrella', '--wait']);
+  });
+
+  test('with tracing on: the kubelet expands each pod\'s k8s.* resource attributes from the downward API', async () => {
+    const c = cluster!;
+    await restrictedNamespace(c, 'traced');
+    // Nothing listens at the endpoint: the exporter warns once, which is not what this checks.
+    await c.helm(['install', 'traced', chartDir, '--namespace', 'traced', '--set', 'tracing.otlpEndpoint=http://127.0.0.1:4318',
+      '--set-string', 'tracing.resourceAttributes.team=strings and things', '--set', 'backend.replicaCount=1', '--set', 'frontend.replicaCount=1', '--wait', '--timeout', '3m']);
+    for (const component of ['backend', 'frontend']) {
+      const [pod] = await waitPodsReady(c, 'traced', `app.kubernetes.io/instance=traced,app.kubernetes.io/component=${component}`, 1);
+      const name = pod!.metadata!.name!;
+      const attrs = await c.kubectl(['exec', '--namespace', 'traced', name, '--', 'node', '-e', 'process.stdout.write(process.env.OTEL_RESOURCE_ATTRIBUTES)']);
+      assert.equal(attrs, `k8s.pod.name=${name},k8s.namespace.name=traced,k8s.node.name=${pod!.spec!.nodeName},team=strings%20and%20things`, component);
+    }
+    await c.helm(['uninstall', 'traced', '--namespace', 'traced', '--wait']);
   });
 
   test('NetworkPolicy with a ServiceMonitor: refused without metricsFrom, naming the value; installed and serving with it', async () => {
