@@ -24,9 +24,10 @@ export type Obj = {
 export type ChartTools = {
   /** The scratch directory (removed by `cleanup`). */
   work: string;
-  helm(args: string[]): Promise<{ stdout: string; stderr: string }>;
+  /** Renders without a cluster, unless given a kubeconfig to talk to one. */
+  helm(args: string[], kubeconfig?: string): Promise<{ stdout: string; stderr: string }>;
   /** Runs helm expecting failure; returns its stderr. */
-  helmFails(args: string[]): Promise<string>;
+  helmFails(args: string[], kubeconfig?: string): Promise<string>;
   /** `helm template stringsvc <chart> --namespace demo …`, parsed. */
   render(args?: string[], chartDir?: string): Promise<Obj[]>;
   /** A values file holding `values` (JSON is YAML). */
@@ -55,13 +56,14 @@ export async function chartTools(): Promise<ChartTools> {
     HELM_CONFIG_HOME: join(work, 'helm-config'),
     HELM_DATA_HOME: join(work, 'helm-data'),
   };
-  const helm = (args: string[]) => promisify(execFile)(helmBin, withKubeVersion(args), { env, maxBuffer: 64 << 20 });
+  const helm = (args: string[], kubeconfig?: string) =>
+    promisify(execFile)(helmBin, kubeconfig ? [...args, '--kubeconfig', kubeconfig] : withKubeVersion(args), { env, maxBuffer: 64 << 20 });
   return {
     work,
     helm,
-    async helmFails(args) {
+    async helmFails(args, kubeconfig) {
       try {
-        await helm(args);
+        await helm(args, kubeconfig);
       } catch (err) {
         return String((err as { stderr?: string }).stderr ?? err);
       }
@@ -96,4 +98,24 @@ export function podSpecs(objs: Obj[]): [string, any][] {
 /** The Deployment of a tier (release `stringsvc`). */
 export function deployment(objs: Obj[], tier: 'backend' | 'frontend' | 'counter'): Obj {
   return find(objs, 'Deployment', `stringsvc-${tier}`);
+}
+
+/** Does a label selector (matchLabels + matchExpressions In/NotIn/Exists) select these labels? */
+export function selects(sel: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }, labels: Record<string, string> = {}): boolean {
+  for (const [k, v] of Object.entries(sel.matchLabels ?? {})) if (labels[k] !== v) return false;
+  for (const e of sel.matchExpressions ?? []) {
+    const has = e.key in labels;
+    const v = labels[e.key];
+    if (e.operator === 'In' && !(has && e.values?.includes(v!))) return false;
+    if (e.operator === 'NotIn' && has && e.values?.includes(v!)) return false;
+    if (e.operator === 'Exists' && !has) return false;
+    if (e.operator === 'DoesNotExist' && has) return false;
+  }
+  return true;
+}
+
+/** The value of `--flag=` in a pod spec's first container. */
+export function arg(spec: any, flag: string): string | undefined {
+  const args: string[] = spec.containers[0].args;
+  return args.find((a) => a.startsWith(`--${flag}=`))?.slice(flag.length + 3);
 }
