@@ -18,7 +18,7 @@ import { versions } from './controlplane/binaries.ts';
 import { type ControlPlane, defaultControllers, startControlPlane } from './controlplane/harness.ts';
 import { waitFor } from './controlplane/procs.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
-import { arg, chart, type ChartTools, chartTools, find, type Obj, selects } from './support/chart.ts';
+import { arg, chart, chartToolsForSuite, find, type Obj, selects } from './support/chart.ts';
 import { monitoringOn, nonDefault } from './support/chart-values.ts';
 import { startBuilt } from './support/process.ts';
 
@@ -51,18 +51,16 @@ async function firstWatchEvent(kc: KubeConfig, path: string, labelSelector: stri
 
 describe('helm chart on a real apiserver', { skip }, () => {
   let cp: ControlPlane;
-  let t: ChartTools;
+  const t = chartToolsForSuite();
   let core: CoreV1Api;
 
   before(async () => {
     // The HPA controller too, for the autoscaling test: it must find the Deployment the chart names.
     cp = await startControlPlane({ controllers: [...defaultControllers, 'horizontal-pod-autoscaler-controller'] });
-    t = await chartTools();
     core = cp.kc.makeApiClient(CoreV1Api);
     await cp.installCrds(['servicemonitors', 'prometheusrules']);
   });
   after(async () => {
-    t?.cleanup();
     await cp?.stop();
   });
 

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
-import { chart, type ChartTools, chartTools, deployment, find, type Obj } from './support/chart.ts';
+import { chart, chartToolsForSuite, deployment, find, type Obj } from './support/chart.ts';
 
 // Template tests of the chart's balancer and topology values (issue 23): the flags they pass, the
 // backend Service's trafficDistribution, and the ClusterRole that exists only when it is needed.
@@ -16,11 +16,7 @@ const flag = (objs: Obj[], name: string): string | undefined =>
 const clusterScoped = (objs: Obj[]) => objs.filter((o) => o.kind === 'ClusterRole' || o.kind === 'ClusterRoleBinding');
 
 describe('helm chart: balancer and topology', { skip }, () => {
-  let t: ChartTools;
-  before(async () => {
-    t = await chartTools();
-  });
-  after(() => t?.cleanup());
+  const t = chartToolsForSuite();
 
   test('defaults: round robin, no topology, no hints asked of the Service, nothing cluster-scoped', async () => {
     const objs = await t.render();
@@ -73,15 +69,13 @@ describe('helm chart: balancer and topology', { skip }, () => {
 });
 
 describe('helm chart with topology on a real apiserver', { skip }, () => {
-  let t: ChartTools;
+  const t = chartToolsForSuite();
   let cp: ControlPlane;
   before(async () => {
-    t = await chartTools();
     cp = await startControlPlane();
   });
   after(async () => {
     await cp?.stop();
-    t?.cleanup();
   });
 
   /** canGetNodes asks, as the release's frontend ServiceAccount, whether it may get (and list) Nodes. */

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { repoRoot } from './support/process.ts';
 import { chartReadme, readmePath, valueRows } from './support/chart-readme.ts';
-import { chart, type ChartTools, chartTools, deployment, find, type Obj, podSpecs } from './support/chart.ts';
+import { chart, chartToolsForSuite, deployment, find, type Obj, podSpecs } from './support/chart.ts';
 
 // Template tests of the chart's extension points (issue 24): image location, use as a dependency,
 // per-tier ServiceAccounts, volumes, envFrom and security overrides, common labels, scheduling.
@@ -15,11 +15,7 @@ const skip = controlPlaneSkip();
 const digest = `sha256:${'b'.repeat(64)}`;
 
 describe('helm chart: extension points', { skip }, () => {
-  let t: ChartTools;
-  before(async () => {
-    t = await chartTools();
-  });
-  after(() => t?.cleanup());
+  const t = chartToolsForSuite();
 
   const images = (objs: Obj[]) => podSpecs(objs).map(([what, spec]) => [what, spec.containers[0].image]);
   const pullSecrets = (objs: Obj[]) => podSpecs(objs).map(([what, spec]) => [what, spec.imagePullSecrets]);
@@ -264,11 +260,7 @@ describe('helm chart: extension points', { skip }, () => {
 });
 
 describe('helm chart: monitoring wiring', { skip }, () => {
-  let t: ChartTools;
-  before(async () => {
-    t = await chartTools();
-  });
-  after(() => t?.cleanup());
+  const t = chartToolsForSuite();
   const monitoring = ['--api-versions', 'monitoring.coreos.com/v1', '--set', 'metrics.serviceMonitor.enabled=true', '--set', 'metrics.prometheusRule.enabled=true'];
 
   test('ServiceMonitor: namespace, jobLabel, honorLabels, relabelings after the chart\'s, metricRelabelings', async () => {
@@ -336,11 +328,7 @@ describe('helm chart: monitoring wiring', { skip }, () => {
 });
 
 describe('helm chart: exposure', { skip }, () => {
-  let t: ChartTools;
-  before(async () => {
-    t = await chartTools();
-  });
-  after(() => t?.cleanup());
+  const t = chartToolsForSuite();
 
   /** The install notes for these values (helm template does not render NOTES.txt: a copy renders it as a value). */
   async function notes(args: string[]): Promise<string> {
@@ -454,11 +442,7 @@ describe('helm chart: exposure', { skip }, () => {
 });
 
 describe('helm chart: metadata', { skip }, () => {
-  let t: ChartTools;
-  before(async () => {
-    t = await chartTools();
-  });
-  after(() => t?.cleanup());
+  const t = chartToolsForSuite();
 
   test('Chart.yaml: kubeVersion refuses clusters without autoscaling/v2; icon, sources and maintainers; lint has nothing to say', async () => {
     const meta = parseAllDocuments(readFileSync(join(chart, 'Chart.yaml'), 'utf8'))[0]!.toJS() as Record<string, any>;

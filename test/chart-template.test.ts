@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { versions } from './controlplane/binaries.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
-import { arg, chart, type ChartTools, chartTools, find, type Obj, podSpecs, selects } from './support/chart.ts';
+import { arg, chart, chartToolsForSuite, find, type Obj, podSpecs, selects } from './support/chart.ts';
 import { monitoringOn, nonDefault } from './support/chart-values.ts';
 import { startBuilt } from './support/process.ts';
 
@@ -16,11 +16,7 @@ const skip = controlPlaneSkip();
 const kubeVersion = versions.kubernetes;
 
 describe('helm chart: lint and template', { skip }, () => {
-  let t: ChartTools;
-  before(async () => {
-    t = await chartTools();
-  });
-  after(() => t?.cleanup());
+  const t = chartToolsForSuite();
 
   test('helm lint --strict passes with default and with non-default values', async () => {
     for (const extra of [[], ['-f', t.valuesFile('non-default', nonDefault)], ['-f', t.valuesFile('monitoring', monitoringOn)]]) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { controlPlaneSkip } from './controlplane/require.ts';
-import { chart, type ChartTools, chartTools, deployment, type Obj } from './support/chart.ts';
+import { chart, chartToolsForSuite, deployment, type Obj } from './support/chart.ts';
 
 // Template tests of the chart's tracing values (issue 22): off by default, the standard OTEL_*
 // variables per tier when an endpoint is set, k8s.* resource attributes from the downward API.
@@ -14,11 +14,7 @@ const envOf = (objs: Obj[], tier: Tier): EnvVar[] => deployment(objs, tier).spec
 const valueOf = (env: EnvVar[], name: string) => env.find((e) => e.name === name)?.value;
 
 describe('helm chart: tracing', { skip }, () => {
-  let t: ChartTools;
-  before(async () => {
-    t = await chartTools();
-  });
-  after(() => t?.cleanup());
+  const t = chartToolsForSuite();
 
   test('off by default: no OTEL_* variable on any tier', async () => {
     const objs = await t.render(['--set', 'counter.enabled=true']);

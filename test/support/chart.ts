@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { ensureBinaries } from '../controlplane/binaries.ts';
@@ -79,6 +80,32 @@ export async function chartTools(): Promise<ChartTools> {
       return file;
     },
     cleanup: () => rmSync(work, { recursive: true, force: true }),
+  };
+}
+
+/**
+ * chartToolsForSuite registers hooks in the enclosing describe: the tools are made before its first
+ * test and cleaned up after its last. Use them only inside tests and hooks that run after that.
+ */
+export function chartToolsForSuite(): ChartTools {
+  let tools: ChartTools | undefined;
+  before(async () => {
+    tools = await chartTools();
+  });
+  after(() => tools?.cleanup());
+  const made = (): ChartTools => {
+    if (!tools) throw new Error('chart tools are made in the suite\'s before hook');
+    return tools;
+  };
+  return {
+    get work() {
+      return made().work;
+    },
+    helm: (args, kubeconfig) => made().helm(args, kubeconfig),
+    helmFails: (args, kubeconfig) => made().helmFails(args, kubeconfig),
+    render: (args, chartDir) => made().render(args, chartDir),
+    valuesFile: (name, values) => made().valuesFile(name, values),
+    cleanup: () => made().cleanup(),
   };
 }
 
