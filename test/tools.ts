@@ -21,11 +21,16 @@ const kubernetes: (NodeName | 'etcd' | 'kube-apiserver' | 'kube-controller-manag
 
 const goTool = (t: GoTool): Step => ({ name: t.bin, cached: () => existsSync(toolPath(t)), build: () => ensureTool(t) });
 
-/** In the order test files first need them (they run in path order: src/, then test/). */
+/**
+ * Roughly in the order test files first need them (they run in path order: src/, then test/).
+ * Kubernetes comes first although test/balancer-latency needs toxiproxy a little earlier: it is by
+ * far the longest build and the chart tests need it a minute later; that test builds toxiproxy (a
+ * minute) itself meanwhile.
+ */
 export const steps: readonly Step[] = [
-  goTool(toxiproxy), // test/balancer-latency.e2e
   // The chart tests, then test/cluster/: one Kubernetes build for the control plane and the node.
   { name: 'kubernetes, etcd, helm', cached: () => findBinaries(kubernetes).missing.length === 0, build: () => ensureBuilt(kubernetes) },
+  goTool(toxiproxy), // test/balancer-latency.e2e
   goTool(coredns),
   goTool(prometheusOperator),
   goTool(configReloader),
