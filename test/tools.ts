@@ -4,7 +4,7 @@
 // needs a tool not built yet waits on that tool's lock, as it would for another test file.
 // `npm run tools` runs it in the foreground, to prepare a machine before the first `npm test`.
 import { existsSync } from 'node:fs';
-import { ensureBuilt, findBinaries, haveGo, type NodeName } from './controlplane/binaries.ts';
+import { ensureBuilt, findBinaries, haveGo, type Name, type NodeName } from './controlplane/binaries.ts';
 import { configReloader, coredns, ensureTool, type GoTool, jaeger, prometheus, prometheusOperator, skaffold, toolPath, toxiproxy } from './controlplane/go-tools.ts';
 import { ensureGokit, missingGokit } from './gokit/binaries.ts';
 
@@ -15,7 +15,7 @@ export interface Step {
   build(): Promise<unknown>;
 }
 
-const kubernetes: (NodeName | 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'helm')[] = [
+const kubernetes: (Name | NodeName)[] = [
   'etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'helm', 'kube-scheduler', 'kubelet', 'kube-proxy',
 ];
 

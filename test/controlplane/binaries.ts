@@ -39,7 +39,7 @@ export function cacheDir(): string {
   return join(base, 'stringsvc', `k8s-${versions.kubernetes}-etcd-${versions.etcd}-helm-${versions.helm}`);
 }
 
-type Name = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'helm';
+export type Name = 'etcd' | 'kube-apiserver' | 'kube-controller-manager' | 'kubectl' | 'helm';
 /** What a real node adds (test/cluster/): scheduler, kubelet and kube-proxy, from the same Kubernetes build. */
 export type NodeName = 'kube-scheduler' | 'kubelet' | 'kube-proxy';
 const controlPlaneNames: Name[] = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kubectl', 'helm'];
