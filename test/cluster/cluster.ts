@@ -76,7 +76,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   trackDir(dir);
   const markers = [dir];
   const before = hostState(markers);
-  const sysctls = host.saveSysctls();
+  const saved = host.saveHost();
   const procs: Proc[] = [];
   let cp: ControlPlane | undefined;
   let runtime: Runtime | undefined;
@@ -84,7 +84,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
   let kubectl: Tool | undefined;
 
   // If this process dies without stop(), the reaper puts the host back.
-  const cleanupArgv = [process.execPath, join(dirname(fileURLToPath(import.meta.url)), 'cleanup.ts'), dir, bins.proxy, JSON.stringify(sysctls), lockDir];
+  const cleanupArgv = [process.execPath, join(dirname(fileURLToPath(import.meta.url)), 'cleanup.ts'), dir, bins.proxy, JSON.stringify(saved), lockDir];
   trackCommand(cleanupArgv);
 
   const stop = async (): Promise<void> => {
@@ -102,7 +102,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster> 
     for (const p of [...procs].reverse()) await step(`stopping ${p.name}`, () => p.stop(10_000));
     await step('stopping the runtime', () => runtime?.stop());
     await step('stopping the control plane', () => cp?.stop());
-    await step('cleaning the host', () => host.cleanHost({ dir, proxyBin: bins.proxy, sysctls }));
+    await step('cleaning the host', () => host.cleanHost({ dir, proxyBin: bins.proxy, saved }));
     rmSync(dir, { recursive: true, force: true });
     untrackDir(dir);
     untrackCommand(cleanupArgv);

@@ -85,6 +85,39 @@ export function removeGuard(): void {
   }
 }
 
+/**
+ * nftables tables on the host, as `family name` (`ip nat`, `ip6 filter`, …). iptables on Debian is
+ * iptables-nft: the node's first `iptables -t nat` creates the table, and no iptables command
+ * removes one, so a table that was not there before the node is deleted by name (nft) once empty.
+ * Empty without nft (or on iptables-legacy, whose tables are not nftables): nothing to compare.
+ */
+export function nftTables(): string[] {
+  try {
+    return run('nft', ['list', 'tables']).split('\n').map((l) => l.replace(/^table\s+/, '').trim()).filter(Boolean).sort();
+  } catch {
+    return [];
+  }
+}
+
+/** True when the table holds no rule, set or map: only the (base) chains iptables made in it. */
+function tableEmpty(table: string): boolean {
+  try {
+    const { nftables } = JSON.parse(run('nft', ['-j', 'list', 'table', ...table.split(' ')])) as { nftables: Record<string, unknown>[] };
+    return nftables.every((o) => !('rule' in o || 'set' in o || 'map' in o || 'element' in o));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deletes the tables the node created (absent from `before`) once they are empty. A table still
+ * holding a rule is left, so the leak check shows that rule instead of a clean host.
+ */
+export function removeNewEmptyTables(before: readonly string[]): void {
+  const had = new Set(before);
+  for (const t of nftTables()) if (!had.has(t) && tableEmpty(t)) tryRun('nft', ['delete', 'table', ...t.split(' ')]);
+}
+
 /** Puts the node address on `lo` (this kernel has no `dummy` links). */
 export function addNodeAddress(): void {
   removeNodeAddress();
@@ -109,6 +142,17 @@ const sysctls = [
   'kernel/keys/root_maxkeys',
   'kernel/keys/root_maxbytes',
 ];
+
+/** What the host had before the node, for cleanHost to put back. */
+export interface Saved {
+  sysctls: Record<string, string>;
+  tables: string[];
+}
+
+/** Reads what the node may change: its sysctls and the set of nftables tables. */
+export function saveHost(): Saved {
+  return { sysctls: saveSysctls(), tables: nftTables() };
+}
 
 /** Reads the sysctls the node may change, to restore them afterwards. */
 export function saveSysctls(): Record<string, string> {
@@ -229,7 +273,7 @@ export function killLeftovers(dir: string): void {
  * which the caller does first when it can. Each step is safe when there is nothing to undo; the
  * reaper runs this (through cleanup.ts) when a test process dies without stopping its node.
  */
-export function cleanHost(opts: { dir: string; proxyBin?: string; sysctls: Record<string, string> }): void {
+export function cleanHost(opts: { dir: string; proxyBin?: string; saved: Saved }): void {
   killLeftovers(opts.dir);
   if (opts.proxyBin) spawnSync(opts.proxyBin, ['--cleanup'], { stdio: 'ignore', timeout: 30_000 });
   removeKubeChains();
@@ -237,7 +281,8 @@ export function cleanHost(opts: { dir: string; proxyBin?: string; sysctls: Recor
   tryRun('ip', ['link', 'del', plan.bridge]);
   removeGuard();
   removeNodeAddress();
-  restoreSysctls(opts.sysctls);
+  restoreSysctls(opts.saved.sysctls);
+  removeNewEmptyTables(opts.saved.tables);
   // Cgroups can be removed only once their last process has gone.
   for (let i = 0; i < 20 && kubepodsDirs().length > 0; i++) {
     removeKubepods();

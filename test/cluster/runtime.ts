@@ -21,6 +21,7 @@ const needs: Record<string, string> = {
   conntrack: 'conntrack',
   iptables: 'iptables',
   'iptables-save': 'iptables',
+  nft: 'nftables',
   socat: 'socat',
   debootstrap: 'debootstrap',
   dockerd: 'docker.io',

@@ -1,7 +1,11 @@
 // A snapshot of what the test node could leave on the host, so teardown can be proved complete.
+// Links, addresses, routes and mounts are narrowed to what the node could have made (its bridge and
+// veths, its address ranges, its own folder): another process on the machine making a namespace or
+// a link meanwhile is not the node's leak. iptables rules and nftables tables stay whole: only the
+// node writes them here (one node per machine, by its lock).
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { kubepodsDirs } from './host.ts';
+import { kubepodsDirs, nftTables, plan } from './host.ts';
 
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -13,6 +17,7 @@ export interface HostState {
   addresses: string[];
   routes: string[];
   iptables: string[];
+  nftTables: string[];
   mounts: string[];
   processes: string[];
   cgroups: string[];
@@ -52,15 +57,20 @@ function processesMatching(markers: string[]): string[] {
   return out.sort();
 }
 
-/** Snapshot of links, addresses, routes, iptables rules, mounts, node processes and kubelet cgroups. */
+/** The node's own: its bridge, the CNI plugin's veths, its address ranges (10.222–10.224). */
+const nodeNet = new RegExp(`\\b(${plan.bridge}|veth[0-9a-f]+)\\b|\\b(${plan.guarded.map((c) => c.split('.').slice(0, 2).join('\\.')).join('|')})\\.`);
+
+/** Snapshot of what the node could leave: see the file's comment for how each kind is narrowed. */
 export function hostState(processMarkers: string[]): HostState {
   const lines = (s: string): string[] => s.split('\n').map((l) => l.trim()).filter(Boolean).sort();
+  const nodes = (l: string[]): string[] => l.filter((x) => nodeNet.test(x));
   return {
-    links: lines(run('ip', ['-o', 'link', 'show'])).map((l) => l.replace(/^\d+:\s*/, '').split(/[:@]/)[0] ?? l).sort(),
-    addresses: lines(run('ip', ['-o', 'addr', 'show'])).map((l) => l.replace(/^\d+:\s*/, '').replace(/\s+valid_lft.*$/, '')),
-    routes: lines(run('ip', ['route', 'show', 'table', 'all'])),
+    links: nodes(lines(run('ip', ['-o', 'link', 'show'])).map((l) => l.replace(/^\d+:\s*/, '').split(/[:@]/)[0] ?? l)).sort(),
+    addresses: nodes(lines(run('ip', ['-o', 'addr', 'show'])).map((l) => l.replace(/^\d+:\s*/, '').replace(/\s+valid_lft.*$/, ''))),
+    routes: nodes(lines(run('ip', ['route', 'show', 'table', 'all']))),
     iptables: iptablesRules(),
-    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter(Boolean).sort(),
+    nftTables: nftTables(),
+    mounts: readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '').filter((m) => processMarkers.some((d) => m.startsWith(d)) || /kubelet|containerd|\/netns\/cni-/.test(m)).sort(),
     processes: processesMatching(processMarkers),
     cgroups: kubepodsDirs(),
   };

@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, rmdirSync } from 'node:fs';
 import { requireEnv } from '../controlplane/require.ts';
 
 /**
@@ -22,6 +23,29 @@ const open = new Set<TestNet>();
 process.on('exit', () => {
   for (const net of open) net.close();
 });
+
+/** True when /run/netns is a mount point: `ip netns add` makes it one on a machine's first use. */
+function runNetnsMounted(): boolean {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === '/run/netns');
+}
+
+/** Whether /run/netns was a mount before this process's first namespace; undefined until then. */
+let netnsMountedBefore: boolean | undefined;
+
+/**
+ * Undoes what `ip netns add` left on a fresh machine once our last namespace is gone: the
+ * /run/netns mount and folder. A machine where it was there before keeps it.
+ */
+function releaseRunNetns(): void {
+  if (netnsMountedBefore !== false || open.size > 0) return;
+  try {
+    if (readdirSync('/run/netns').length > 0) return; // someone else's namespace
+    execFileSync('umount', ['/run/netns'], { stdio: 'ignore' });
+    rmdirSync('/run/netns');
+  } catch {
+    // Busy or gone: leave it.
+  }
+}
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -56,8 +80,10 @@ export function createTestNet(options: { subnet: number; hosts: number }): TestN
           // Already gone (a failed setup stopped half-way).
         }
       }
+      releaseRunNetns();
     },
   };
+  netnsMountedBefore ??= runNetnsMounted();
   open.add(net);
   try {
     ip('netns', 'add', name);
