@@ -64,20 +64,58 @@ test('X-Request-Id reaches the backend, given or generated; a retried failure is
   // Round robin: of two calls, at least one goes to the bad backend first and is retried on the good one.
   for (const id of ['fwd-1', 'fwd-2']) assert.deepEqual(await call(fe, id, id), { status: 200, text: `{"v":"${id.toUpperCase()}"}\n`, id });
   assert.deepEqual(good!.received.map((q) => q.headers['x-request-id']).sort(), ['fwd-1', 'fwd-2']);
-  assert.ok(bad!.received.length >= 1);
-  for (const retried of bad!.received.map((q) => q.headers['x-request-id'])) {
-    assert.ok(retried === 'fwd-1' || retried === 'fwd-2', `forwarded id ${retried}`);
-    const line = await fe.lastLine((l) => l.msg === 'upstream attempt failed; retrying' && l.request_id === retried);
-    assert.equal(line?.level, 40, `the failed attempt of ${retried} at warn`);
-    assert.equal(line.instance, bad!.instance);
-    assert.match(String(line.error), /not JSON/);
-  }
+  const retried = bad!.received.map((q) => q.headers['x-request-id']);
+  assert.ok(retried.length >= 1 && retried.every((id) => id === 'fwd-1' || id === 'fwd-2'), `forwarded ids ${retried.join(', ')}`);
+  // The first failure of an instance and reason is logged at once, with its request id.
+  const line = await fe.lastLine((l) => l.msg === 'upstream attempt failed; retrying' && l.request_id === retried[0]);
+  assert.equal(line?.level, 40, `the failed attempt of ${retried[0]} at warn`);
+  assert.equal(line.instance, bad!.instance);
+  assert.match(String(line.error), /not JSON/);
   // Without an incoming id the frontend makes one, answers with it and forwards that same id.
   const res = await fetch(`${fe.url}/uppercase`, { method: 'POST', body: '{"s":"anon"}' });
   await res.text();
   const made = res.headers.get('x-request-id');
   assert.match(made ?? '', /^[0-9a-f]{32}$/);
   assert.ok([...bad!.received, ...good!.received].some((q) => q.headers['x-request-id'] === made), `${made} forwarded`);
+  // Its repeats within the window are one summary line, written at the latest on shutdown.
+  const repeats = bad!.received.length - 1;
+  await stopAll([fe]);
+  const summary = fe.lines().find((l) => l.msg === 'upstream attempt failed; retrying (repeated)');
+  if (repeats === 0) assert.equal(summary, undefined, 'nothing repeated, no summary');
+  else {
+    assert.equal(summary?.level, 40);
+    assert.deepEqual([summary.instance, summary.repeated, summary.example_request_id], [bad!.instance, repeats, bad!.received.at(-1)?.headers['x-request-id']]);
+  }
+});
+
+test('an overload over the buckets answers 429 and logs a bounded number of lines, not one or more per refused request', async (t) => {
+  const backs = await backends(t, upper, upper, upper);
+  // One token a minute per instance: after the first three calls every attempt is refused.
+  const fe = await frontend(t, backs, ['--qps=0.0167', '--burst=1', '--max-time=10s', '--attempt-timeout=5s']);
+  const began = Date.now();
+  const statuses: number[] = [];
+  for (let i = 0; i < 300; i++) statuses.push((await call(fe, 'x', `over-${i}`)).status);
+  assert.deepEqual(statuses.slice(0, 3), [200, 200, 200], 'a token each');
+  assert.deepEqual([...new Set(statuses.slice(3))], [429], 'then every request refused, by 429 alone');
+  const retries = metricValue(await scrape(fe.url), 'stringsvc_upstream_retries_total', {});
+  await stopAll([fe]);
+  // Summaries come per 10 s window (and one on shutdown): a slow run has more windows, never more per window.
+  const windows = 2 + Math.floor((Date.now() - began) / 10_000);
+  const warns = fe.lines().filter((l) => l.level === 40);
+  const count = (msg: string) => {
+    const first = warns.filter((l) => l.msg === msg);
+    const summed = warns.filter((l) => l.msg === `${msg} (repeated)`);
+    return { lines: first.length + summed.length, events: first.length + summed.reduce((n, l) => n + Number(l.repeated), 0), all: [...first, ...summed] };
+  };
+  const failed = count('upstream failure');
+  assert.equal(failed.events, 297, 'every refused request accounted for, in a line or a count');
+  assert.ok(failed.all.every((l) => l.status === 429));
+  assert.ok(failed.lines <= 2 * windows, `${failed.lines} lines for 297 failures in ${windows} windows`);
+  // The attempts a retry absorbed: three instances, so at most three kinds.
+  const retried = count('upstream attempt failed; retrying');
+  assert.equal(retried.events, retries, 'every retry accounted for');
+  assert.ok(retried.lines <= 2 * 3 * windows, `${retried.lines} lines for ${retries} retries`);
+  assert.equal(warns.length, failed.lines + retried.lines, 'no other warning');
 });
 
 test('the breaker opens, half-opens on its own (state 1), fails its trial, half-opens again and closes on success', async (t) => {

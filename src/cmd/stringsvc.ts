@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     logger,
     registry,
     readiness,
-    routes: makeRoutes(makeEndpoints(built.svc)),
+    routes: makeRoutes(makeEndpoints(built.svc), { repeats: built.repeats }),
     ...(tracing ? { tracing } : {}),
     onClosed: async () => {
       await discovery?.stop();

@@ -1,5 +1,6 @@
 import type { Registry } from 'prom-client';
 import type { Logger } from '../kit/context.ts';
+import { RepeatLog } from '../kit/log-repeats.ts';
 import type { BalancerChoice } from '../kit/lb/choose.ts';
 import type { ClientTracing } from '../kit/tracing/tracing.ts';
 import { FixedInstancer, type Instancer } from '../kit/sd/instancer.ts';
@@ -31,8 +32,10 @@ export interface ComposeOptions {
 /** Composed is the service onion plus what the transport and shutdown need from it. */
 export interface Composed {
   svc: StringService;
-  /** close releases upstream pools; call it once the server has drained. */
+  /** close releases upstream pools and writes pending warning summaries; call it once the server has drained. */
   close(): void;
+  /** repeats sums up the frontend's per-request warnings (retries, upstream failures); the transport uses it too. */
+  repeats: RepeatLog;
 }
 
 /**
@@ -44,6 +47,8 @@ export function composeService(options: ComposeOptions): Composed {
   const { proxy, registry, logger } = options;
   let svc = newStringService();
   let close = () => {};
+  // One per process: an overload or an outage must not turn every request into log lines.
+  const repeats = new RepeatLog(logger);
   const discovered = options.discovered;
   if (proxy.instances.length === 0 && !discovered) {
     logger.info({ proxy_to: 'none' }, 'proxying');
@@ -56,6 +61,7 @@ export function composeService(options: ComposeOptions): Composed {
       ...(discovered?.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: discovered.invalidateOnErrorMs } : {}),
       ...(options.balancer ? { balancer: options.balancer } : {}),
       ...(options.tracing ? { tracing: options.tracing } : {}),
+      repeats,
     });
     svc = proxyingMiddleware(uppercase.endpoint)(svc);
     close = uppercase.close;
@@ -66,5 +72,12 @@ export function composeService(options: ComposeOptions): Composed {
   }
   if (options.requestLog) svc = loggingMiddleware()(svc);
   svc = instrumentingMiddleware({ registry, prefix: options.metricsPrefix })(svc);
-  return { svc, close };
+  return {
+    svc,
+    close: () => {
+      close();
+      repeats.flush();
+    },
+    repeats,
+  };
 }

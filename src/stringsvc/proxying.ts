@@ -9,6 +9,7 @@ import { Endpointer, type Factory } from '../kit/sd/endpointer.ts';
 import type { Instance, Instancer } from '../kit/sd/instancer.ts';
 import { httpClient, isUpstreamError } from '../kit/transport/http/client.ts';
 import type { ClientTracing } from '../kit/tracing/tracing.ts';
+import type { RepeatLog } from '../kit/log-repeats.ts';
 import type { UppercaseRequest, UppercaseResponse } from './transport.ts';
 import { ServiceError, type ServiceMiddleware } from './service.ts';
 
@@ -76,6 +77,8 @@ export interface BalancedOptions {
   balancer?: BalancerChoice;
   /** tracing adds a span around the balanced call and one around each attempt (kit/tracing). */
   tracing?: ClientTracing;
+  /** repeats sums up the retry warnings per instance and reason; without it each retry logs a line. */
+  repeats?: RepeatLog;
 }
 
 /** BalancedEndpoint is one robust client endpoint and the close that releases its pools. */
@@ -106,10 +109,18 @@ export function balancedEndpoint<Req, Res>(method: RemoteMethod<Res>, options: B
       observer.onRetry?.();
       // A failure a retry absorbs is invisible to the client: the log is where it shows.
       const err = previous.error instanceof Error ? previous.error.message : String(previous.error);
-      ctx.logger.warn({ instance: previous.instance, attempt: previous.attempt, error: err }, 'upstream attempt failed; retrying');
+      const fields = { instance: previous.instance, attempt: previous.attempt, error: err };
+      if (options.repeats) options.repeats.warn(`${previous.instance}|${reason(previous.error)}`, ctx, fields, 'upstream attempt failed; retrying');
+      else ctx.logger.warn(fields, 'upstream attempt failed; retrying');
     },
   })(newBalancer(options.balancer ?? { kind: 'round-robin' }, endpointer));
   return { endpoint: options.tracing ? options.tracing.call<Req, Res>(method.path)(endpoint) : endpoint, close: () => endpointer.close() };
+}
+
+/** reason names why an attempt failed, for grouping its warnings: the UpstreamError kind, else the error's name. */
+function reason(err: unknown): string {
+  if (isUpstreamError(err)) return err.kind;
+  return err instanceof Error ? err.name : 'unknown';
 }
 
 /**

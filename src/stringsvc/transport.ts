@@ -4,8 +4,9 @@ import type { ServerReply, ServerRequest } from '../kit/transport/http/handler.t
 import type { Route } from '../kit/transport/http/app.ts';
 import { isHttpError } from '../kit/transport/http/errors.ts';
 import { jsonObjectBody, stringField } from '../kit/transport/http/body.ts';
-import { defaultErrorEncoder, encodeJSON, serve, writeHead } from '../kit/transport/http/server.ts';
+import { defaultErrorEncoder, encodeJSON, type ErrorEncoder, serve, writeHead } from '../kit/transport/http/server.ts';
 import type { Context } from '../kit/context.ts';
+import type { RepeatLog } from '../kit/log-repeats.ts';
 import { openapi } from './openapi.ts';
 import { upstreamFailure } from './upstream-status.ts';
 
@@ -77,22 +78,28 @@ export function decodeCountRequest(req: ServerRequest): CountRequest {
  * only read `err` still see what went wrong; upstreamFailure maps the latter to a status (a
  * backend never raises one, so it answers its errors as defaultErrorEncoder does).
  */
-export function errorEncoder(err: unknown, req: ServerRequest, res: ServerReply): void {
-  if (isHttpError(err)) return defaultErrorEncoder(err, req, res);
-  const failure = upstreamFailure(err);
-  if (!failure) return defaultErrorEncoder(err, req, res);
-  // The message already lists every attempt; a stack per failed request would make an outage
-  // (when every request fails) cost the most CPU exactly when the process is under strain.
-  (res.locals.ctx as Context).logger.warn({ status: failure.status, error: errorMessage(err) }, 'upstream failure');
-  encodeJSON(res, { v: '', err: failure.message }, failure.status);
+export function errorEncoder(repeats?: RepeatLog): ErrorEncoder {
+  return (err, req, res) => {
+    if (isHttpError(err)) return defaultErrorEncoder(err, req, res);
+    const failure = upstreamFailure(err);
+    if (!failure) return defaultErrorEncoder(err, req, res);
+    // The message already lists every attempt; a stack per failed request would make an outage
+    // (when every request fails) cost the most CPU exactly when the process is under strain, and
+    // so would a line per failed request: repeats of a status are summed up per window.
+    const ctx = res.locals.ctx as Context;
+    const fields = { status: failure.status, error: errorMessage(err) };
+    if (repeats) repeats.warn(String(failure.status), ctx, fields, 'upstream failure');
+    else ctx.logger.warn(fields, 'upstream failure');
+    encodeJSON(res, { v: '', err: failure.message }, failure.status);
+  };
 }
 
 /**
  * makeRoutes exposes the endpoints over JSON/HTTP: `/uppercase` and `/count` accept GET and
  * POST (go-kit's proxy client sends GET with a body), plus the OpenAPI document.
  */
-export function makeRoutes(endpoints: Endpoints): Route[] {
-  const opts = { encode: encodeJSON, errorEncoder };
+export function makeRoutes(endpoints: Endpoints, options: { repeats?: RepeatLog } = {}): Route[] {
+  const opts = { encode: encodeJSON, errorEncoder: errorEncoder(options.repeats) };
   const uppercase = serve(endpoints.uppercase, { ...opts, decode: decodeUppercaseRequest });
   const count = serve(endpoints.count, { ...opts, decode: decodeCountRequest });
   const doc = JSON.stringify(openapi);
