@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
+import { isDiscoveryLine, loggedInstances } from './support/discovery-log.ts';
 import { createTestNet, netnsSkip, type TestNet } from './support/netns.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { eventually, metricValue, scrape } from './support/metrics.ts';
@@ -98,9 +99,8 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     const delta = (await Promise.all(backends.map(served))).map((n, i) => n - before[i]!);
     assert.deepEqual(delta, [10, 10, 10, 0]);
     const expected = net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort();
-    const same = (l: Record<string, unknown>) => JSON.stringify(l.instances) === JSON.stringify(expected);
-    const logged = await fe!.lastLine((l) => l.msg === 'discovery synced' || l.msg === 'discovered instances changed', same);
-    assert.deepEqual(logged?.instances, expected);
+    await fe!.lastLine(isDiscoveryLine, () => JSON.stringify(loggedInstances(fe!.lines())) === JSON.stringify(expected));
+    assert.deepEqual(loggedInstances(fe!.lines()), expected);
     const text = await scrape(fe!.url);
     assert.ok(metricValue(text, 'stringsvc_discovery_events_total', { type: 'RELIST' }) >= 1);
     assert.ok(metricValue(text, 'stringsvc_discovery_seconds_since_last_sync') < 300);
@@ -157,8 +157,8 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     await eventually('three instances after the restart', async () => (await instancesMetric(fe!)) === 3, 60_000);
     // Not just the count: exactly the Ready pods, nothing stale from before the outage.
     const ready = net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort();
-    const last = await fe!.lastLine((l) => l.msg === 'discovered instances changed', (l) => JSON.stringify(l.instances) === JSON.stringify(ready));
-    assert.deepEqual(last?.instances, ready);
+    await fe!.lastLine(isDiscoveryLine, () => JSON.stringify(loggedInstances(fe!.lines())) === JSON.stringify(ready));
+    assert.deepEqual(loggedInstances(fe!.lines()), ready);
     assert.equal((await fetch(`${fe!.url}/readyz`)).status, 200);
   });
 

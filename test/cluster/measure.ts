@@ -1,5 +1,6 @@
 // Measurements on a real node, shared by the cluster tests (which assert them) and by
 // `npm run bench -- cluster` (which records them): discovery latency and pods under load.
+import { loggedSets } from '../support/discovery-log.ts';
 import { Agent, request } from 'node:http';
 import { CoreV1Api, type V1Pod, Watch } from '@kubernetes/client-node';
 import { waitFor } from '../controlplane/procs.ts';
@@ -40,7 +41,6 @@ export async function discoveryLatencies(cluster: Cluster, namespace: string, ch
       seen.push({ ip, added: true, at: Date.now() });
     }
   }, () => undefined);
-  const startedAt = Date.now();
   try {
     await waitPodsReady(cluster, namespace, backendSelector, 3);
     // The pods already there count as known, not as changes.
@@ -62,8 +62,10 @@ export async function discoveryLatencies(cluster: Cluster, namespace: string, ch
   const frontends = await pods(cluster, namespace, frontendSelector);
   const latencies: number[] = [];
   for (const fe of frontends) {
-    const logs = await cluster.kubectl(['--namespace', namespace, 'logs', fe.metadata?.name ?? '', `--since-time=${new Date(startedAt - 1000).toISOString()}`]);
-    const sets = logs.split('\n').filter((l) => l.includes('discovered instances changed')).map((l) => JSON.parse(l) as { time: number; instances: string[] });
+    // The whole log: its changes are diffs, folded from the `discovery synced` line on.
+    const logs = await cluster.kubectl(['--namespace', namespace, 'logs', fe.metadata?.name ?? '']);
+    const lines = logs.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const sets = loggedSets(lines).map((s) => ({ time: Number(s.line['time']), instances: s.instances }));
     for (const c of seen) {
       const hit = sets.find((s) => s.time >= c.at - 100 && s.instances.some((i) => i.startsWith(`${c.ip}:`)) === c.added);
       if (!hit) throw new Error(`${fe.metadata?.name} never logged the ${c.added ? 'addition' : 'removal'} of ${c.ip}`);
