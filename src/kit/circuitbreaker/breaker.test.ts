@@ -134,3 +134,48 @@ test('errors that do not count do not reset the streak either', async (t) => {
   await assert.rejects(e(background(), ''), /boom/);
   assert.equal(breaker.state, 'open');
 });
+
+test('after it has closed again the breaker trips anew on the same streak, any number of times', async (t) => {
+  let healthy = false;
+  const transitions: string[] = [];
+  let halfOpened!: () => void;
+  const breaker = opossumBreaker({
+    consecutiveFailures: 2,
+    resetTimeoutMs: 30,
+    onStateChange: (from, to) => (transitions.push(`${from}>${to}`), to === 'halfOpen' && halfOpened()),
+  });
+  t.after(() => breaker.dispose());
+  const e = circuitBreaker<string, string>(breaker)(async () => {
+    if (!healthy) throw new Error('down');
+    return 'ok';
+  });
+  for (let round = 0; round < 3; round++) {
+    healthy = false;
+    const halfOpen = new Promise<void>((r) => (halfOpened = r));
+    await assert.rejects(e(background(), ''), /down/);
+    assert.equal(breaker.state, 'closed', `round ${round}: one failure is not enough`);
+    await assert.rejects(e(background(), ''), /down/);
+    assert.equal(breaker.state, 'open', `round ${round}: two in a row open it`);
+    await assert.rejects(e(background(), ''), isBrokenCircuitError);
+    await halfOpen;
+    healthy = true;
+    assert.equal(await e(background(), ''), 'ok');
+    await Promise.resolve(); // the closed breaker lets opossum go in a microtask
+    assert.equal(breaker.state, 'closed');
+    assert.equal(await e(background(), ''), 'ok', 'closed: calls go through');
+  }
+  assert.deepEqual(transitions, Array(3).fill(['closed>open', 'open>halfOpen', 'halfOpen>closed']).flat());
+});
+
+test('a disposed breaker refuses calls whether or not it ever tripped', async () => {
+  for (const failuresFirst of [0, 1]) {
+    const breaker = opossumBreaker({ consecutiveFailures: 1 });
+    const e = circuitBreaker<string, string>(breaker)(async () => {
+      throw new Error('down');
+    });
+    if (failuresFirst) await assert.rejects(e(background(), ''), /down/);
+    breaker.dispose();
+    assert.equal(breaker.state, 'open');
+    await assert.rejects(e(background(), ''), (err: unknown) => isBrokenCircuitError(err) && /disposed/.test((err as Error).message));
+  }
+});

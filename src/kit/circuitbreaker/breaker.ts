@@ -65,7 +65,8 @@ function notCancelled(_err: unknown, ctx: Context): boolean {
  * opossum trips on an error percentage over a rolling window, which has no exact
  * "N in a row" setting. So its own trip is switched off (`errorThresholdPercentage: 100`:
  * the rate is compared with `>`, so it can never trip), the consecutive count is kept
- * here and `breaker.open()` is called at N; opossum still owns open → halfOpen → closed.
+ * here and `breaker.open()` is called at N; opossum still owns open → halfOpen → closed,
+ * and exists only from the trip until the breaker has closed again.
  * Its own timeout is off too: the HTTP client already bounds each attempt.
  *
  * Business errors are values in the response, so they never reach the breaker. Errors
@@ -77,25 +78,7 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
   const isFailure = options.isFailure ?? notCancelled;
   let streak = 0;
   let inconclusiveTrial = false;
-  const cb = new CircuitBreaker((call: () => Promise<unknown>, _ctx: Context, _trial: boolean) => call(), {
-    timeout: false,
-    // Errors that are not the upstream's fault are filtered: opossum rejects with them but
-    // counts no failure; one that ends a half-open trial leaves the trial undecided. opossum
-    // passes fire's arguments after the error (its typings predate that, hence the `?`s).
-    errorFilter: (err: unknown, _call?: unknown, ctx?: Context, trial?: boolean) => {
-      if (isFailure(err, ctx!)) return false;
-      if (trial) inconclusiveTrial = true;
-      return true;
-    },
-    resetTimeout: options.resetTimeoutMs ?? 10_000,
-    errorThresholdPercentage: 100,
-    volumeThreshold: 0,
-    // opossum keeps every call's latency for its rolling window and sorts them all for
-    // percentiles, each second and on every failure; we read none of it (our metrics are
-    // prom-client's), so it is off.
-    rollingPercentilesEnabled: false,
-    enableSnapshots: false,
-  });
+  let disposed = false;
   let reported: BreakerState = 'closed';
   const report = (to: BreakerState) => {
     if (to === reported) return;
@@ -103,30 +86,68 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
     reported = to;
     options.onStateChange?.(from, to);
   };
-  // opossum reports every unfiltered failure once; a run of `threshold` of them opens.
-  cb.on('failure', () => {
-    if (++streak >= threshold && !cb.opened) cb.open();
-  });
-  cb.on('open', () => report('open'));
-  cb.on('halfOpen', () => report('halfOpen'));
-  cb.on('close', () => {
-    streak = 0;
-    if (inconclusiveTrial) {
-      inconclusiveTrial = false;
-      cb.open();
-      return;
-    }
-    report('closed');
-  });
+  // opossum is made when the streak trips the breaker and let go once it has closed again: a
+  // closed breaker is only the streak, kept here anyway, while opossum's object costs about 8 KiB,
+  // which a frontend balancing over thousands of mostly healthy instances would pay for each.
+  let cb: CircuitBreaker | undefined;
+  const trip = (): void => {
+    const opened = new CircuitBreaker((call: () => Promise<unknown>, _ctx: Context, _trial: boolean) => call(), {
+      timeout: false,
+      errorFilter: (err: unknown, _call?: unknown, ctx?: Context, trial?: boolean) => {
+        if (isFailure(err, ctx!)) return false;
+        if (trial) inconclusiveTrial = true;
+        return true;
+      },
+      resetTimeout: options.resetTimeoutMs ?? 10_000,
+      errorThresholdPercentage: 100,
+      volumeThreshold: 0,
+      rollingPercentilesEnabled: false,
+      enableSnapshots: false,
+    });
+    opened.on('failure', () => {
+      if (++streak >= threshold && !opened.opened) opened.open();
+    });
+    opened.on('open', () => report('open'));
+    opened.on('halfOpen', () => report('halfOpen'));
+    opened.on('close', () => {
+      streak = 0;
+      if (inconclusiveTrial) {
+        inconclusiveTrial = false;
+        opened.open();
+        return;
+      }
+      report('closed');
+      // After the trial's own handlers have run: closed again, nothing of opossum is needed.
+      queueMicrotask(() => {
+        if (cb !== opened || !opened.closed) return;
+        cb = undefined;
+        opened.shutdown();
+      });
+    });
+    cb = opened;
+    opened.open();
+  };
 
   return {
     get state(): BreakerState {
-      // A disposed breaker refuses everything, so it reads as open.
+      if (disposed) return 'open';
+      if (!cb) return 'closed';
       return cb.opened || cb.isShutdown ? 'open' : cb.halfOpen ? 'halfOpen' : 'closed';
     },
 
     async execute<T>(ctx: Context, call: () => Promise<T>): Promise<T> {
+      if (disposed) throw new BrokenCircuitError('circuit breaker is disposed: instance removed');
       let result: T;
+      if (!cb) {
+        try {
+          result = await call();
+        } catch (err) {
+          if (isFailure(err, ctx) && ++streak >= threshold && !cb && !disposed) trip();
+          throw err;
+        }
+        streak = 0;
+        return result;
+      }
       try {
         result = (await cb.fire(call, ctx, cb.halfOpen)) as T;
       } catch (err) {
@@ -140,7 +161,8 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
     },
 
     dispose() {
-      cb.shutdown();
+      disposed = true;
+      cb?.shutdown();
     },
   };
 }

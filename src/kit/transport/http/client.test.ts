@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { requireEnv } from '../../../../test/controlplane/require.ts';
 import { background, isDeadlineReason, withTimeout, type Context } from '../../context.ts';
 import { freeInstance, json, startLoopback } from '../../../../test/support/loopback.ts';
@@ -172,3 +174,46 @@ test('a call queued behind a busy connection times out on time, and a deadline a
   await assert.rejects(c.endpoint(past, { s: 'c' }), (e) => isUpstreamError(e) && e.kind === 'timeout');
   assert.equal(srv.received.length, 1, 'neither the timed-out queued call nor the expired one was sent');
 });
+
+test('an idle client holds no pool: thousands cost little before their first call, and again once their connections have closed', async (t) => {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const heap = () => (gc(), gc(), process.memoryUsage().heapUsed);
+  // The server closes idle connections quickly, so the clients' pools see their last one go.
+  const srv = await startLoopback((_req, res) => json(res, { v: 'X' }), '127.0.0.1', { keepAliveTimeoutMs: 50 });
+  const n = 2000;
+  const base = heap();
+  const clients = Array.from({ length: n }, () => client(srv.instance));
+  t.after(async () => { await Promise.all(clients.map((c) => c.close())); await srv.close(); });
+  const kib = (bytes: number) => bytes / n / 1024;
+  const made = kib(heap() - base);
+  // An undici Pool alone is about 18 KiB.
+  assert.ok(made < 4, `${made.toFixed(1)} KiB a client before any call`);
+  for (let i = 0; i < n; i += 100) await Promise.all(clients.slice(i, i + 100).map((c) => c.endpoint(background(), { s: 'x' })));
+  await eventuallyTrue('every connection closed by the server', () => srv.openConnections() === 0);
+  const idle = kib(heap() - base);
+  assert.ok(idle < 4, `${idle.toFixed(1)} KiB a client once idle again`);
+  // A released pool is made anew on the next call.
+  assert.deepEqual(await clients[0]!.endpoint(background(), { s: 'x' }), { v: 'X' });
+});
+
+test('a closed client refuses calls as unreachable, whether or not it ever had a pool', async (t) => {
+  const srv = await startLoopback((_req, res) => json(res, { v: 'X' }));
+  t.after(() => srv.close());
+  for (const calledFirst of [false, true]) {
+    const c = client(srv.instance);
+    if (calledFirst) await c.endpoint(background(), { s: 'x' });
+    const before = srv.connections();
+    await c.close();
+    await assert.rejects(c.endpoint(background(), { s: 'x' }), (err: unknown) => isUpstreamError(err) && err.kind === 'unreachable');
+    assert.equal(srv.connections(), before, 'no new connection');
+  }
+});
+
+async function eventuallyTrue(what: string, check: () => boolean, timeoutMs = 30_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -71,16 +71,34 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
   const encode = options.encode ?? ((request: Req) => request);
   const timeoutMs = options.timeoutMs ?? 1000;
   const maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
-  const pool = new Pool(`http://${instance}`, {
-    connections: options.connections ?? 16,
-    keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
-  });
+  // The pool is made on the first call and let go once its last connection has closed: undici's
+  // Pool reserves about 18 KiB up front (its request queue), and a frontend may know thousands of
+  // instances it calls rarely or not yet. (undici's Agent does the same per origin, but cannot
+  // close one origin's pool when its instance leaves; a closed client must refuse new calls.)
+  let pool: Pool | undefined;
+  let closed = false;
+  const open = (): Pool => {
+    if (pool) return pool;
+    const p = new Pool(`http://${instance}`, {
+      connections: options.connections ?? 16,
+      keepAliveTimeout: options.keepAliveTimeoutMs ?? 30_000,
+    });
+    p.on('disconnect', () => {
+      if (closed || pool !== p) return;
+      const { connected, pending, running } = p.stats;
+      if (connected > 0 || pending > 0 || running > 0) return;
+      pool = undefined;
+      // Nothing is queued or running on it: closing cannot fail a call.
+      p.close().catch(() => {});
+    });
+    return (pool = p);
+  };
 
   const endpoint: Endpoint<Req, Res> = async (ctx, request) => {
     let answer: Answer;
     try {
       answer = await exchange(
-        pool,
+        open(),
         { path, method, headers: headersFor(ctx), body: JSON.stringify(encode(request)) },
         { timeoutMs: Math.min(timeoutMs, remainingMs(ctx)), signal: ctx.signal, maxBytes: maxResponseBytes },
       );
@@ -104,7 +122,14 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
     }
   };
 
-  return { endpoint, close: () => pool.close() };
+  return {
+    endpoint,
+    close: () => {
+      closed = true;
+      // The pool stays, closed, so later calls are refused (unreachable) rather than reconnecting.
+      return open().close();
+    },
+  };
 }
 
 function headersFor(ctx: Context): Record<string, string> {
