@@ -111,3 +111,44 @@ test('--metrics-prefix renames the service metrics and leaves no series under th
   assert.throws(() => metricValue(text, 'my_group_string_service_request_count', {}, { absentAs: 0 }), MissingSeriesError);
   assert.doesNotMatch(text, /^my_group_string_service_/m);
 });
+
+test('--request-timeout cuts a request whose body still trickles in: 408, then the server closes', async (t) => {
+  const short = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--request-timeout=1s']);
+  // The witness gets the very same client, byte for byte: only the flag differs.
+  const long = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--request-timeout=60s']);
+  t.after(() => stopAll([short, long]));
+  const length = 100_000; // never reached by the trickle: only the timeout can end the request
+  const open = async (svc: Running) => {
+    const [host, port] = svc.addr.split(':');
+    const sock = connect(Number(port), host);
+    await once(sock, 'connect');
+    let answer = '';
+    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    sock.write(`POST /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n\r\n{"s":"`);
+    return { sock, answer: () => answer, closed: once(sock, 'close') };
+  };
+  const cut = await open(short);
+  const witness = await open(long);
+  let sent = 6;
+  // The connection is never idle: a byte every 50 ms, so no idle or headers timeout is at play.
+  const trickle = setInterval(() => {
+    if (cut.sock.writable) cut.sock.write('a');
+    witness.sock.write('a');
+    sent++;
+  }, 50);
+  t.after(() => clearInterval(trickle));
+  // Bounded well below the 30 s default, so an ignored flag fails here rather than passing late.
+  await Promise.race([cut.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('not cut')), 20_000).unref())]);
+  clearInterval(trickle);
+  assert.equal(cut.answer(), 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+  assert.ok(sent > 6, 'body bytes were still arriving when it was cut');
+  assert.equal(witness.answer(), '', 'the 60 s server has not answered the same client');
+  assert.equal(witness.sock.readyState, 'open', 'nor closed its connection');
+  witness.sock.end('a'.repeat(length - sent - 2) + '"}'); // the server closes once it has answered
+  await witness.closed;
+  assert.match(witness.answer(), /^HTTP\/1\.1 200 /);
+  assert.ok(witness.answer().endsWith(`{"v":"${'A'.repeat(length - 8)}"}\n`), 'the whole body was read');
+  const lines = await finished(short);
+  const aborted = lines.find((l) => l.msg === 'request aborted');
+  assert.equal(aborted?.url, '/uppercase', 'the cut request is logged as aborted');
+});

@@ -5,9 +5,17 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { prettyLines } from './pretty.ts';
 
-// The seed's stringsvc3 session: three backends and a frontend proxying to them.
-const backends = [':8001', ':8002', ':8003'];
-const frontend = { listen: ':8080', proxy: 'localhost:8001,localhost:8002,localhost:8003' };
+// The seed's stringsvc3 session: three backends and a frontend proxying to them. The seed's ports
+// unless STRINGSVC_DEMO_PORTS names others (the frontend's, then the backends'), so a test can run
+// the demo beside whatever holds :8080 on its machine.
+const ports = (process.env.STRINGSVC_DEMO_PORTS ?? '8080,8001,8002,8003').split(',');
+if (ports.length !== 4 || !ports.every((p) => /^\d+$/.test(p))) {
+  process.stderr.write(`demo: STRINGSVC_DEMO_PORTS="${process.env.STRINGSVC_DEMO_PORTS}" is not four ports: the frontend's, then three backends'\n`);
+  process.exit(2);
+}
+const [frontPort, ...backPorts] = ports;
+const backends = backPorts.map((p) => `:${p}`);
+const frontend = { listen: `:${frontPort}`, proxy: backPorts.map((p) => `localhost:${p}`).join(',') };
 const cli = fileURLToPath(new URL('./stringsvc.js', import.meta.url));
 
 // On a terminal the lines are pretty-printed (pino-pretty); piped, they stay JSON.
@@ -65,7 +73,7 @@ try {
   await Promise.all(backends.map((listen) => start([`-listen=${listen}`], listen.slice(1))));
   await start([`-listen=${frontend.listen}`, `-proxy=${frontend.proxy}`], frontend.listen.slice(1));
   process.stdout.write(
-    `demo | ready: for s in foo bar baz ; do curl -d"{\\"s\\":\\"$s\\"}" localhost:8080/uppercase ; done  (Ctrl-C stops all)\n`,
+    `demo | ready: for s in foo bar baz ; do curl -d"{\\"s\\":\\"$s\\"}" localhost:${frontPort}/uppercase ; done  (Ctrl-C stops all)\n`,
   );
 } catch (err) {
   process.stderr.write(`demo | ${(err as Error).message}\n`);

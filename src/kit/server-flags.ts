@@ -39,6 +39,10 @@ export function serverSettings(f: Record<keyof typeof serverFlags | 'listen', st
   const access = f['access-log'] as AccessLogFormat;
   if (!accessLogFormats.includes(access)) throw new UsageError(`--access-log: "${access}" is not one of ${accessLogFormats.join(', ')}`);
   const requestLog = bool('request-log', f['request-log']);
+  const requestTimeoutMs = durationMs('request-timeout', f['request-timeout']);
+  // The headers are part of the request, so a shorter request timeout already bounds them; Node
+  // refuses a larger headers timeout outright, which made `--request-timeout=5s` alone crash.
+  const headersTimeoutMs = Math.min(durationMs('headers-timeout', f['headers-timeout']), requestTimeoutMs || Infinity);
   return {
     listen: listenAddress('listen', f.listen),
     logLevel: f['log-level'],
@@ -46,8 +50,8 @@ export function serverSettings(f: Record<keyof typeof serverFlags | 'listen', st
     accessLog: requestLog ? access : 'off',
     bodyLimitBytes: bytes('body-limit', f['body-limit']),
     handlerTimeoutMs: durationMs('handler-timeout', f['handler-timeout']),
-    headersTimeoutMs: durationMs('headers-timeout', f['headers-timeout']),
-    requestTimeoutMs: durationMs('request-timeout', f['request-timeout']),
+    headersTimeoutMs,
+    requestTimeoutMs,
     keepAliveTimeoutMs: durationMs('keep-alive-timeout', f['keep-alive-timeout']),
     graceMs: durationMs('grace', f.grace),
     delayMs: durationMs('shutdown-delay', f['shutdown-delay']),

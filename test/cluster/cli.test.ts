@@ -1,0 +1,104 @@
+// `npm run cluster` as the README has a user run it: wait for its `export` lines, paste them into a
+// shell, and that shell's kubectl, helm and docker reach this node; Ctrl-C then tears it all down.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { describe, test } from 'node:test';
+import { GaveUp, waitFor } from '../controlplane/procs.ts';
+import { skipOrThrow } from '../controlplane/require.ts';
+import { nodeName, nodeSkipReason } from './cluster.ts';
+import { repoRoot } from './images.ts';
+import { hostState, leftovers } from './snapshot.ts';
+
+const skip = skipOrThrow('cluster', nodeSkipReason());
+
+/** The pids of process group `pgid`, from /proc: what a terminal's Ctrl-C reaches. */
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .filter((d) => {
+      try {
+        // After the command name (in parentheses, may hold spaces): state, ppid, pgrp.
+        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]) === pgid;
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+describe('npm run cluster', { skip, timeout: 30 * 60_000 }, () => {
+  test('prints export lines a shell can paste: kubectl, helm and docker reach the node; Ctrl-C removes everything', async (t) => {
+    const before = hostState([]);
+    // npm's scripts run on the pinned Node 24, as `npm run` gives them node_modules/.bin first.
+    const cli = spawn('npm', ['run', 'cluster'], {
+      cwd: repoRoot,
+      detached: true, // its own process group, as a shell gives a foreground job
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, KUBECONFIG: '', DOCKER_HOST: '', CONTAINERD_ADDRESS: '' },
+    });
+    const pgid = cli.pid!;
+    let out = '';
+    let err = '';
+    cli.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    cli.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = once(cli, 'close');
+    t.after(async () => {
+      // On a failure, the same Ctrl-C, waited out so the next test finds the node lock free; the
+      // node's own reaper cleans the host should it not be enough.
+      if (groupMembers(pgid).length === 0) return;
+      process.kill(-pgid, 'SIGINT');
+      await waitFor('the process group gone', async () => groupMembers(pgid).length === 0, 5 * 60_000).catch(() => undefined);
+    });
+    await waitFor('the export lines', async () => {
+      if (cli.exitCode !== null) throw new GaveUp(`npm run cluster exited ${cli.exitCode}`);
+      return out.includes('Ctrl-C to stop and remove everything.');
+    }, 25 * 60_000, () => `${out}\n${err.slice(-3000)}`);
+
+    const exports = out.split('\n').filter((l) => l.startsWith('export '));
+    assert.deepEqual(exports.map((l) => l.split(/[ =]/)[1]), ['KUBECONFIG', 'PATH', 'DOCKER_HOST'], out);
+    assert.match(exports[2]!, / CONTAINERD_ADDRESS=\S+/);
+    const image = /image (\S+) built from the Dockerfile/.exec(out)?.[1];
+    assert.ok(image, out);
+    const kubeconfig = /^export KUBECONFIG=(\S+)$/m.exec(out)![1]!;
+    const binDir = /^export PATH=(\S+):\$PATH/m.exec(out)![1]!;
+    const dir = dirname(binDir); // the node's own folder, named in every process it started
+    const cliPid = groupMembers(pgid).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('test/cluster/cli.ts'));
+    assert.ok(cliPid, 'the CLI runs in the group');
+    assert.equal(readFileSync('/run/stringsvc-node.lock/pid', 'utf8'), String(cliPid), 'and holds the node lock');
+
+    // Pasted as printed, comments and all, into a fresh shell with none of these variables set.
+    const script = `set -e
+${exports.join('\n')}
+command -v kubectl helm docker
+kubectl get nodes --no-headers
+helm version --template '{{.Version}}'; echo
+docker image inspect --format '{{join .RepoTags " "}}' ${image}
+test -S "$CONTAINERD_ADDRESS" && echo containerd socket
+echo "$KUBECONFIG"
+`;
+    const shell = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { ...process.env, KUBECONFIG: '', DOCKER_HOST: '', CONTAINERD_ADDRESS: '' } });
+    assert.equal(shell.status, 0, `${shell.stdout}\n${shell.stderr}`);
+    const lines = shell.stdout.trim().split('\n');
+    assert.deepEqual(lines.slice(0, 3), ['kubectl', 'helm', 'docker'].map((b) => join(binDir, b)), 'the cluster\'s own binaries come first');
+    assert.match(lines[3]!, new RegExp(`^${nodeName}\\s+Ready\\s`));
+    assert.match(lines[4]!, /^v3\./);
+    assert.ok(lines[5]!.split(' ').includes(image), 'docker reaches the daemon holding the built image');
+    assert.equal(lines[6], 'containerd socket');
+    assert.equal(lines[7], kubeconfig);
+
+    process.kill(-pgid, 'SIGINT'); // Ctrl-C
+    await exited;
+    assert.match(out, /\nstopping…\n/);
+    // npm may be gone before its script: wait for everything the Ctrl-C reached.
+    await waitFor('the process group gone', async () => groupMembers(pgid).length === 0, 5 * 60_000);
+    assert.doesNotMatch(err, /teardown: /, 'every teardown step succeeded');
+    assert.equal(existsSync(dir), false, 'the node\'s folder is removed');
+    // Released: gone, or already taken by a node started after this one.
+    const holder = existsSync('/run/stringsvc-node.lock/pid') ? readFileSync('/run/stringsvc-node.lock/pid', 'utf8') : '';
+    assert.notEqual(holder, String(cliPid), 'the node lock is released');
+    assert.deepEqual(leftovers(before, hostState([dir])), {});
+  });
+});
