@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import './require-node.ts';
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { parseFlags } from '../kit/cli.ts';
+import { parseFlags, wholeNumber } from '../kit/cli.ts';
 import { newLogger } from '../kit/log.ts';
 import { Readiness } from '../kit/health.ts';
 import { isAccessDeniedError } from '../kit/sd/kubernetes/access-denied.ts';
@@ -18,6 +18,7 @@ import { tracingConfig, tracingFlags } from '../kit/tracing/flags.ts';
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },
   'metrics-prefix': { default: 'my_group_string_service_', help: 'Prefix of the service metrics.' },
+  'metrics-instance-limit': { default: '100', help: 'Upstream instances with metric series of their own; above it only those in trouble, the rest as instance="other".' },
   ...serverFlags,
   ...proxyFlags,
   ...discoveryFlags,
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
     logger,
     requestLog: settings.requestLog,
     metricsPrefix: f['metrics-prefix'],
+    metricsInstanceLimit: wholeNumber('metrics-instance-limit', f['metrics-instance-limit']),
     balancer,
     ...(discovery ? { discovered: discovery.discovered } : {}),
     ...(tracing ? { tracing: tracing.client } : {}),

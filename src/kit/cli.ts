@@ -93,6 +93,13 @@ export function positiveNumber(flag: string, value: string): number {
   return n;
 }
 
+/** wholeNumber parses an integer of 0 or more. */
+export function wholeNumber(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || value.trim() === '') throw new UsageError(`--${flag}: "${value}" is not a whole number ≥ 0`);
+  return n;
+}
+
 /** listenAddress parses `:8080`, `127.0.0.1:8001` or `[::1]:8080`; an empty host means every interface. */
 export function listenAddress(flag: string, value: string): { host?: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());

@@ -18,6 +18,8 @@ export interface ComposeOptions {
   logger: Logger;
   requestLog: boolean;
   metricsPrefix: string;
+  /** metricsInstanceLimit is upstreamMetrics' detailLimit; default 100. */
+  metricsInstanceLimit?: number;
   /** balancer spreads proxied calls; default round robin. */
   balancer?: BalancerChoice;
   /**
@@ -57,7 +59,7 @@ export function composeService(options: ComposeOptions): Composed {
       instancer: discovered?.instancer ?? new FixedInstancer(proxy.instances),
       resilience: proxy.resilience,
       // Kubernetes discovery logs its own failures already; the Endpointer's echo of them is debug.
-      observer: upstreamMetrics({ registry, onError: (err) => logger[discovered ? 'debug' : 'warn']({ err }, 'upstream discovery') }),
+      observer: upstreamMetrics({ registry, detailLimit: options.metricsInstanceLimit ?? 100, onError: (err) => logger[discovered ? 'debug' : 'warn']({ err }, 'upstream discovery') }),
       ...(discovered?.invalidateOnErrorMs !== undefined ? { invalidateOnErrorMs: discovered.invalidateOnErrorMs } : {}),
       ...(options.balancer ? { balancer: options.balancer } : {}),
       ...(options.tracing ? { tracing: options.tracing } : {}),
