@@ -50,7 +50,9 @@ function leanAccessLog(logger: PinoLogger, fromStatus: number): AccessLogger {
         request_id: id,
         method: req.method,
         url: req.url,
-        status: res.statusCode,
+        // An aborted request got no answer from us (or Node's own 408 on the socket): its
+        // statusCode would be the unsent default, 200.
+        ...(res.writableFinished || res.headersSent ? { status: res.statusCode } : {}),
         responseTime: Math.round((performance.now() - begin) * 1000) / 1000,
         ...traceFields((res as ServerReply).locals?.ctx),
       };

@@ -137,6 +137,7 @@ test('a body the client cuts off midway: the handler never runs, the request is 
   const aborted = () => srv.lines.find((l) => l.request_id === 'cut-1');
   for (let i = 0; i < 500 && !aborted(); i++) await new Promise((r) => setTimeout(r, 10));
   assert.equal(aborted()?.msg, 'request aborted');
+  assert.equal(aborted()?.status, undefined, 'no status: nothing was answered');
   assert.equal(ran, 0);
   // The same on a chunked body, then a whole request still gets its answer.
   const chunked = connect(Number(port), '127.0.0.1');
