@@ -5,7 +5,7 @@ import { eventually, metricValue, scrape } from './support/metrics.ts';
 import { startBackends, stopAll, uppercase } from './support/frontend.ts';
 import { startToxiproxy, toxiproxySkip, type Toxiproxy } from './support/toxiproxy.ts';
 
-// Three backends behind toxiproxy; mid-run toxiproxy delays its answers to ten times
+// Three backends behind toxiproxy; mid-run toxiproxy delays the third's answers to ten times
 // the healthy round trip (latency on the wire, outside our code), then stops delaying.
 // p2c-ewma must move traffic away and back; round robin must keep sending it a third. Every
 // verdict is a share of a window counted in calls, by which instance answered, that starts at an
