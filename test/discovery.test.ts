@@ -7,6 +7,7 @@ import { isDiscoveryLine, loggedInstances } from './support/discovery-log.ts';
 import { createTestNet, netnsSkip, type TestNet } from './support/netns.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { eventually, metricValue, scrape } from './support/metrics.ts';
+import { assertRoundRobin, spread } from './support/frontend.ts';
 
 // End to end: real backends in a test network namespace, pods the test marks Ready (playing
 // kubelet), EndpointSlices derived by the real controller-manager, the frontend process
@@ -91,13 +92,12 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
   test('with only the chart Role: ready after the first sync, routes to every Ready pod, logs the instance list', async () => {
     await eventually('frontend ready', async () => (await fetch(`${fe!.url}/readyz`)).status === 200, 30_000);
     await eventually('three instances', async () => (await instancesMetric(fe!)) === 3, 30_000);
-    const before = await Promise.all(backends.map(served));
+    const before = await spread(fe!, backends);
     for (let i = 0; i < 30; i++) {
       const r = await uppercase(fe!, `x${i}`);
       assert.deepEqual([r.status, r.text], [200, `{"v":"X${i}"}\n`]);
     }
-    const delta = (await Promise.all(backends.map(served))).map((n, i) => n - before[i]!);
-    assert.deepEqual(delta, [10, 10, 10, 0]);
+    assertRoundRobin(before, await spread(fe!, backends), [10, 10, 10, 0]);
     const expected = net.hosts.slice(0, 3).map((h) => `${h}:8080`).sort();
     await fe!.lastLine(isDiscoveryLine, () => JSON.stringify(loggedInstances(fe!.lines())) === JSON.stringify(expected));
     assert.deepEqual(loggedInstances(fe!.lines()), expected);
@@ -119,9 +119,9 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
   test('a new Ready pod is routed to', async () => {
     await cp.createReadyPod({ namespace: ns, name: 'backend-3', labels: { app: 'backend' }, ip: net.hosts[3]!, ports: [{ name: 'http', containerPort: 8080 }] });
     await eventually('four instances', async () => (await instancesMetric(fe!)) === 4, 30_000);
-    const before = await served(backends[3]!);
+    const before = await spread(fe!, backends);
     for (let i = 0; i < 8; i++) assert.equal((await uppercase(fe!, 'b')).status, 200);
-    assert.equal((await served(backends[3]!)) - before, 2);
+    assertRoundRobin(before, await spread(fe!, backends), [2, 2, 2, 2]);
   });
 
   test('the legacy Endpoints mode works with the Role for endpoints', async () => {

@@ -2,7 +2,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { metricValue, scrape } from './support/metrics.ts';
-import { post, relaxed, served, startBackends, stopAll, uppercase } from './support/frontend.ts';
+import { assertRoundRobin, post, relaxed, served, spread, startBackends, stopAll, uppercase } from './support/frontend.ts';
 
 describe('frontend over three healthy backends', () => {
   let backends: Running[] = [];
@@ -21,13 +21,12 @@ describe('frontend over three healthy backends', () => {
   });
 
   test('round robin spreads uppercase evenly over the backends', async () => {
-    const before = await Promise.all(backends.map((b) => served(b)));
+    const before = await spread(fe!, backends);
     for (let i = 0; i < 30; i++) {
       const r = await uppercase(fe!, `s${i}`);
       assert.deepEqual([r.status, r.text], [200, `{"v":"S${i}"}\n`]);
     }
-    const delta = (await Promise.all(backends.map((b) => served(b)))).map((n, i) => n - before[i]!);
-    assert.deepEqual(delta, [10, 10, 10]);
+    assertRoundRobin(before, await spread(fe!, backends), [10, 10, 10]);
     const text = await scrape(fe!.url);
     for (const b of backends) {
       assert.ok(metricValue(text, 'stringsvc_upstream_requests_total', { instance: b.addr, outcome: 'success' }) >= 10);

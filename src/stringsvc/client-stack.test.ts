@@ -74,8 +74,9 @@ test('one overall deadline bounds all attempts against hanging servers', async (
   await assert.rejects(endpoint(background(), { s: 'x' }), (e) => {
     assert.ok(isRetryError(e));
     assert.equal(e.deadlineExceeded, true);
-    // 100 + 100 + the 50 ms left; a loaded machine may only fit two.
-    assert.ok(e.attempts.length >= 2 && e.attempts.length <= 3, `${e.attempts.length} attempts`);
+    // 100 + 100 + the 50 ms left, never more; a stalled event loop fits fewer (the first attempt's
+    // timer firing past the deadline leaves it alone), so fewer is no verdict.
+    assert.ok(e.attempts.length >= 1 && e.attempts.length <= 3, `${e.attempts.length} attempts`);
     assert.ok(e.attempts.every((a) => isUpstreamError(a.error) && a.error.kind === 'timeout'));
     assert.equal(classify(e), 'deadline');
     return true;

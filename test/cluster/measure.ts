@@ -23,9 +23,10 @@ interface Change {
  * Scales the backends between 3 and 4 until `changes` pod changes (a pod turning Ready, a pod
  * starting to terminate) were seen, timing each from the status write, as a watch delivers it,
  * to the frontends' log line that shows their balancer's new set. Returns one latency per
- * change and frontend, in ms.
+ * change and frontend, in ms. Each frontend's `discovery watch restarting` lines from the same
+ * span go to `restarts`, if given: a change a restart's relist delivered did not come by the watch.
  */
-export async function discoveryLatencies(cluster: Cluster, namespace: string, changes: number): Promise<number[]> {
+export async function discoveryLatencies(cluster: Cluster, namespace: string, changes: number, restarts?: string[]): Promise<number[]> {
   const seen: Change[] = [];
   const readyIps = new Set<string>();
   const terminating = new Set<string>();
@@ -41,6 +42,7 @@ export async function discoveryLatencies(cluster: Cluster, namespace: string, ch
       seen.push({ ip, added: true, at: Date.now() });
     }
   }, () => undefined);
+  const startedAt = Date.now();
   try {
     await waitPodsReady(cluster, namespace, backendSelector, 3);
     // The pods already there count as known, not as changes.
@@ -66,6 +68,7 @@ export async function discoveryLatencies(cluster: Cluster, namespace: string, ch
     const logs = await cluster.kubectl(['--namespace', namespace, 'logs', fe.metadata?.name ?? '']);
     const lines = logs.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
     const sets = loggedSets(lines).map((s) => ({ time: Number(s.line['time']), instances: s.instances }));
+    restarts?.push(...lines.filter((l) => l['msg'] === 'discovery watch restarting' && Number(l['time']) >= startedAt - 1000).map((l) => `${fe.metadata?.name}: ${JSON.stringify(l)}`));
     for (const c of seen) {
       const hit = sets.find((s) => s.time >= c.at - 100 && s.instances.some((i) => i.startsWith(`${c.ip}:`)) === c.added);
       if (!hit) throw new Error(`${fe.metadata?.name} never logged the ${c.added ? 'addition' : 'removal'} of ${c.ip}`);

@@ -112,15 +112,20 @@ describe('a real node under load and churn', { skip, timeout: 25 * 60_000 }, () 
   });
 
   // The 100 ms target at p99 is the bench's (`cluster_discovery_p99_ms`); this test holds that
-  // every change reaches both frontends, and reports the figures.
+  // every change reaches both frontends by their watch, and reports the figures.
   test('discovery: every backend turning Ready or terminating reaches both frontends\' balancers (≥ 50 changes)', async (t) => {
     await load?.stop();
     load = undefined;
-    const latencies = await discoveryLatencies(cluster!, ns, 50);
+    const restarts: string[] = [];
+    const latencies = await discoveryLatencies(cluster!, ns, 50, restarts);
     const sorted = [...latencies].sort((a, b) => a - b);
     t.diagnostic(`${latencies.length} samples (changes × frontends): p50 ${sorted[Math.floor(sorted.length / 2)]} ms, p99 ${p99(latencies)} ms, max ${sorted.at(-1)} ms`);
     assert.ok(latencies.length >= 100, 'at least 50 changes seen by both frontends');
-    assert.ok((sorted.at(-1) ?? Infinity) < 5000, 'no change waited for a resync');
+    // That every change came by the watch is an event, not a time: while the changes were measured
+    // no frontend's watch restarted other than the server ending it, resumed at once from where it
+    // was (reason `closed`, no delay); a relist (`gone`), a silent or failed watch would be here.
+    const waited = restarts.filter((l) => !/"reason":"closed".*"delay_ms":0\b/.test(l));
+    assert.deepEqual(waited, [], 'no change waited for a relist or a backoff');
   });
 
   test('one frontend pod and one backend pod under load, within the chart\'s limits: no failure, no restart, no OOM kill', async (t) => {
