@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { ApiException, AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch } from '@kubernetes/client-node';
+import { ApiException, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi, DiscoveryV1Api, Watch } from '@kubernetes/client-node';
 import { type ControlPlane, startControlPlane } from './harness.ts';
 import { waitFor } from './procs.ts';
 import { controlPlaneSkip } from './require.ts';
@@ -74,16 +74,25 @@ describe('control plane harness', { skip: controlPlaneSkip() }, () => {
     assert.equal(code, 410);
   });
 
-  test('installCrds makes ServiceMonitor usable', async () => {
+  test('installCrds makes ServiceMonitor usable: Established, stored as sent, checked against its schema', async () => {
     await cp.installCrds(['servicemonitors']);
+    const crd = await cp.kc.makeApiClient(ApiextensionsV1Api).readCustomResourceDefinition({ name: 'servicemonitors.monitoring.coreos.com' });
+    assert.ok(crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True'), JSON.stringify(crd.status?.conditions));
+
     const custom = cp.kc.makeApiClient(CustomObjectsApi);
-    await custom.createNamespacedCustomObject({
-      group: 'monitoring.coreos.com',
-      version: 'v1',
-      namespace: ns,
-      plural: 'servicemonitors',
-      body: { apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name: 'sm' }, spec: { selector: {}, endpoints: [{ port: 'http' }] } },
-    });
+    const at = { group: 'monitoring.coreos.com', version: 'v1', namespace: ns, plural: 'servicemonitors' };
+    const monitor = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'monitoring.coreos.com/v1', kind: 'ServiceMonitor', metadata: { name }, spec });
+    const spec = { selector: { matchLabels: { app: 'sm' } }, endpoints: [{ port: 'http', path: '/metrics', interval: '15s' }], sampleLimit: 1000 };
+    await custom.createNamespacedCustomObject({ ...at, body: monitor('sm', spec) });
+    const stored = (await custom.getNamespacedCustomObject({ ...at, name: 'sm' })) as { spec: unknown };
+    assert.deepEqual(stored.spec, spec);
+
+    // The schema is enforced, not just installed: a wrong type and a pattern mismatch are refused.
+    const refused = (field: string) => (err: unknown) => err instanceof ApiException && err.code === 422 && String(err.body).includes(field);
+    await assert.rejects(custom.createNamespacedCustomObject({ ...at, body: monitor('sm-type', { ...spec, sampleLimit: 'lots' }) }), refused('spec.sampleLimit'));
+    await assert.rejects(custom.createNamespacedCustomObject({ ...at, body: monitor('sm-pattern', { ...spec, endpoints: [{ port: 'http', interval: 'often' }] }) }), refused('spec.endpoints[0].interval'));
+    const names = ((await custom.listNamespacedCustomObject(at)) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);
+    assert.deepEqual(names, ['sm']);
   });
 
   test('a ServiceAccount kubeconfig file drives kubectl under RBAC', async () => {
