@@ -4,6 +4,8 @@ import { ApiException, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/cli
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { startBuilt, type Running } from './support/process.ts';
+import { metricValue, scrape } from './support/metrics.ts';
+import { startApiRelay } from './support/apiserver-relay.ts';
 
 const ns = 'counter';
 const sa = 'countersvc';
@@ -26,9 +28,8 @@ async function add(svc: Running, v: number): Promise<{ status: number; total?: n
 
 /** storeCounters reads a replica's ConfigMap write and conflict counters from /metrics. */
 async function storeCounters(svc: Running): Promise<{ writes: number; conflicts: number }> {
-  const text = await (await fetch(`${svc.url}/metrics`)).text();
-  const read = (name: string) => Number(new RegExp(`^countersvc_store_${name}_total (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { writes: read('writes'), conflicts: read('conflicts') };
+  const text = await scrape(svc.url);
+  return { writes: metricValue(text, 'countersvc_store_writes_total'), conflicts: metricValue(text, 'countersvc_store_conflicts_total') };
 }
 
 describe('countersvc --store=kubernetes on a real control plane', { skip: controlPlaneSkip() }, () => {
@@ -37,10 +38,10 @@ describe('countersvc --store=kubernetes on a real control plane', { skip: contro
   const running: Running[] = [];
 
   /** start runs a counter process as the ServiceAccount, so the Role is exercised for real. */
-  const start = async (asKubeconfig = kubeconfig): Promise<Running> => {
+  const start = async (asKubeconfig = kubeconfig, extraArgs: string[] = []): Promise<Running> => {
     const svc = await startBuilt(
       'countersvc',
-      ['--listen=127.0.0.1:0', '--store=kubernetes', `--configmap=${configMap}`, '--rate=100000', '--burst=100000', '--request-log=false'],
+      ['--listen=127.0.0.1:0', '--store=kubernetes', `--configmap=${configMap}`, '--rate=100000', '--burst=100000', '--request-log=false', ...extraArgs],
       // The namespace comes from the kubeconfig context; never from a pod we might run in.
       { KUBECONFIG: asKubeconfig, KUBERNETES_SERVICE_HOST: '', POD_NAMESPACE: '' },
     );
@@ -110,6 +111,78 @@ describe('countersvc --store=kubernetes on a real control plane', { skip: contro
     assert.deepEqual(await add(restarted, 0), { status: 200, total: sum });
     assert.deepEqual(await add(restarted, 5), { status: 200, total: sum + 5 });
     assert.equal((await storeCounters(restarted)).writes, 3, 'start-up read, then one write per add');
+  });
+
+  test('store metrics count for real: a write per add, a conflict per lost race; 50 conflicts in a row answer 503, outcome unavailable', async () => {
+    const core = cp.kc.makeApiClient(CoreV1Api);
+    const stored = async () => Number((await core.readNamespacedConfigMap({ namespace: ns, name: configMap })).data?.['total']);
+    // A rival writer: changes the ConfigMap (so its resourceVersion) just before the counter's next
+    // `rivals` replaces reach the API server, which then refuses each with a real 409.
+    let rivals = 0;
+    let replaces = 0;
+    let bumps = 0;
+    const relay = await startApiRelay(cp, async (req) => {
+      if (req.method !== 'PUT' || req.url?.split('?')[0] !== `/api/v1/namespaces/${ns}/configmaps/${configMap}`) return;
+      replaces++;
+      if (rivals === 0) return;
+      rivals--;
+      const cm = await core.readNamespacedConfigMap({ namespace: ns, name: configMap });
+      cm.metadata!.annotations = { ...cm.metadata!.annotations, 'test.stringsvc/rival-write': String(++bumps) };
+      await core.replaceNamespacedConfigMap({ namespace: ns, name: configMap, body: cm });
+    });
+    let svc: Running | undefined;
+    try {
+      const file = await cp.kubeconfigFileFor(ns, sa);
+      relay.route(file);
+      // The 50 attempts' backoff (up to 250 ms each) must not meet the handler's deadline on a busy machine.
+      svc = await start(file, ['--handler-timeout=5m']);
+      const at = await stored();
+      const add = async (v: number) => {
+        const res = await fetch(`${svc!.url}/add`, { method: 'POST', body: JSON.stringify({ v }) });
+        return { status: res.status, body: (await res.json()) as { v?: number; err?: string } };
+      };
+      const metrics = async () => {
+        const text = await scrape(svc!.url);
+        const outcome = (o: string) => metricValue(text, 'countersvc_request_count', { outcome: o }, { absentAs: 0 });
+        return {
+          writes: metricValue(text, 'countersvc_store_writes_total'),
+          conflicts: metricValue(text, 'countersvc_store_conflicts_total'),
+          ok: outcome('ok'),
+          unavailable: outcome('unavailable'),
+          error: outcome('error'),
+        };
+      };
+      // Start-up reads the ConfigMap and writes it once (an add of 0).
+      assert.deepEqual(await metrics(), { writes: 1, conflicts: 0, ok: 0, unavailable: 0, error: 0 });
+      assert.equal(replaces, 1);
+
+      // Alone, one add at a time: one write each, no conflict.
+      for (let i = 1; i <= 5; i++) assert.deepEqual(await add(1), { status: 200, body: { v: at + i } });
+      assert.deepEqual(await metrics(), { writes: 6, conflicts: 0, ok: 5, unavailable: 0, error: 0 });
+
+      // One lost race: a conflict, then the re-read and a write that lands.
+      rivals = 1;
+      assert.deepEqual(await add(2), { status: 200, body: { v: at + 7 } });
+      assert.deepEqual(await metrics(), { writes: 7, conflicts: 1, ok: 6, unavailable: 0, error: 0 });
+      assert.equal(replaces, 8);
+
+      // Every attempt lost: 50 conflicts, then 503, the add never applied.
+      rivals = Infinity;
+      const refused = await add(3);
+      rivals = 0;
+      assert.equal(refused.status, 503);
+      assert.equal(refused.body.err, 'total not updated: 50 attempts conflicted with other writers');
+      assert.equal(replaces, 8 + 50, 'exactly 50 attempts');
+      assert.deepEqual(await metrics(), { writes: 7, conflicts: 51, ok: 6, unavailable: 1, error: 0 });
+      assert.equal(await stored(), at + 7, 'the refused add is not in the total');
+
+      // The rival gone, adds land again.
+      assert.deepEqual(await add(0), { status: 200, body: { v: at + 7 } });
+      assert.deepEqual(await metrics(), { writes: 8, conflicts: 51, ok: 7, unavailable: 1, error: 0 });
+    } finally {
+      await svc?.stop();
+      await relay.close();
+    }
   });
 
   test('the Role grants its own ConfigMap only', async () => {

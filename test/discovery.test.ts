@@ -6,7 +6,7 @@ import { controlPlaneSkip } from './controlplane/require.ts';
 import { isDiscoveryLine, loggedInstances } from './support/discovery-log.ts';
 import { createTestNet, netnsSkip, type TestNet } from './support/netns.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
-import { eventually, metricValue, scrape } from './support/metrics.ts';
+import { eventually, MissingSeriesError, metricValue, scrape } from './support/metrics.ts';
 import { assertRoundRobin, spread } from './support/frontend.ts';
 
 // End to end: real backends in a test network namespace, pods the test marks Ready (playing
@@ -30,6 +30,21 @@ async function served(backend: Running): Promise<number> {
 
 async function instancesMetric(fe: Running): Promise<number> {
   return metricValue(await scrape(fe.url), 'stringsvc_discovery_instances');
+}
+
+/**
+ * zeroFromDiscovery: each discovered instance's rate-limit series is at 0 before any call went to
+ * it (none has: no requests series yet), so its rate reads 0 rather than "no data".
+ */
+async function zeroFromDiscovery(fe: Running, hosts: string[], endpoints: number): Promise<void> {
+  // The upstream metrics see the instance set in the same update that sets this gauge.
+  await eventually('the balancer to use the instances', async () => metricValue(await scrape(fe.url), 'stringsvc_upstream_endpoints') === endpoints, 30_000);
+  const text = await scrape(fe.url);
+  for (const h of hosts) {
+    const instance = `${h}:8080`;
+    assert.throws(() => metricValue(text, 'stringsvc_upstream_requests_total', { instance, outcome: 'success' }), MissingSeriesError, `no call went to ${instance} yet`);
+    assert.equal(metricValue(text, 'stringsvc_upstream_rate_limited_total', { instance }), 0, instance);
+  }
 }
 
 /** role creates the chart's discovery Role for `resource` and binds it to the ServiceAccount. */
@@ -92,6 +107,7 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
   test('with only the chart Role: ready after the first sync, routes to every Ready pod, logs the instance list', async () => {
     await eventually('frontend ready', async () => (await fetch(`${fe!.url}/readyz`)).status === 200, 30_000);
     await eventually('three instances', async () => (await instancesMetric(fe!)) === 3, 30_000);
+    await zeroFromDiscovery(fe!, net.hosts.slice(0, 3), 3);
     const before = await spread(fe!, backends);
     for (let i = 0; i < 30; i++) {
       const r = await uppercase(fe!, `x${i}`);
@@ -119,6 +135,7 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
   test('a new Ready pod is routed to', async () => {
     await cp.createReadyPod({ namespace: ns, name: 'backend-3', labels: { app: 'backend' }, ip: net.hosts[3]!, ports: [{ name: 'http', containerPort: 8080 }] });
     await eventually('four instances', async () => (await instancesMetric(fe!)) === 4, 30_000);
+    await zeroFromDiscovery(fe!, [net.hosts[3]!], 4);
     const before = await spread(fe!, backends);
     for (let i = 0; i < 8; i++) assert.equal((await uppercase(fe!, 'b')).status, 200);
     assertRoundRobin(before, await spread(fe!, backends), [2, 2, 2, 2]);

@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
-import { metricValue, scrape } from './support/metrics.ts';
+import { MissingSeriesError, metricValue, scrape } from './support/metrics.ts';
 import { assertRoundRobin, post, relaxed, served, spread, startBackends, stopAll, uppercase } from './support/frontend.ts';
 
 describe('frontend over three healthy backends', () => {
@@ -18,6 +18,18 @@ describe('frontend over three healthy backends', () => {
     const line = fe!.lines().find((l) => l.msg === 'proxying');
     assert.equal(line?.proxy_to, `[${backends.map((b) => b.addr).join(' ')}]`);
     assert.equal(backends[0]!.lines().find((l) => l.msg === 'proxying')?.proxy_to, 'none');
+  });
+
+  // Runs before any test sends traffic through `fe`.
+  test('before any traffic, every instance has its series: rate limiting at 0, breaker closed', async () => {
+    const text = await scrape(fe!.url);
+    assert.equal(metricValue(text, 'stringsvc_upstream_retries_total'), 0);
+    for (const b of backends) {
+      // No call went out yet, so the 0 below is not from traffic.
+      assert.throws(() => metricValue(text, 'stringsvc_upstream_requests_total', { instance: b.addr, outcome: 'success' }), MissingSeriesError);
+      assert.equal(metricValue(text, 'stringsvc_upstream_rate_limited_total', { instance: b.addr }), 0, 'present at 0, so its rate reads 0, not "no data"');
+      assert.equal(metricValue(text, 'stringsvc_upstream_breaker_state', { instance: b.addr }), 0);
+    }
   });
 
   test('round robin spreads uppercase evenly over the backends', async () => {

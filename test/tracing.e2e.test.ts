@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { jaegerSkip, startJaeger, type Jaeger } from './tracing/jaeger.ts';
 import { startBuilt } from './support/process.ts';
 import { newTrace, send, startStack, type Stack } from './tracing/stack.ts';
-import { tree, waitForTrace, type Span } from './tracing/query.ts';
+import { getTrace, tracesOf, tree, waitForTrace, type Span } from './tracing/query.ts';
+import { stopAll } from './support/frontend.ts';
 
 /** one finds the single span matching `pred`, failing with the whole tree otherwise. */
 function one(spans: Span[], what: string, pred: (s: Span) => boolean): Span {
@@ -78,6 +79,44 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
     assert.equal(beLine['trace_id'], t.traceId);
     assert.equal(beLine['span_id'], byService('stringsvc-backend').spanId);
     tc.diagnostic(`${tree(spans)}\n${JSON.stringify(feLine)}\n${JSON.stringify(beLine)}`);
+  });
+
+  test('probes and scrapes make no span: Jaeger holds only the real request’s trace', async (tc) => {
+    // A pair of its own, under service names nothing else uses, so Jaeger's every trace of them is this test's.
+    const names = { frontend: 'probes-frontend', backend: 'probes-backend' };
+    const quick = { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger!.otlp, OTEL_BSP_SCHEDULE_DELAY: '100' };
+    const backend = await startBuilt('stringsvc', ['--listen=127.0.0.1:0'], { ...quick, OTEL_SERVICE_NAME: names.backend });
+    const frontend = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', `--proxy=${backend.addr}`], { ...quick, OTEL_SERVICE_NAME: names.frontend }).catch(async (err: unknown) => {
+      await backend.stop();
+      throw err;
+    });
+    try {
+      // Kubelet probes carry no trace context; a scraper or mesh might: try both.
+      const probeTrace = newTrace();
+      for (const proc of [frontend, backend]) {
+        for (const path of ['/healthz', '/readyz', '/metrics']) {
+          for (const headers of [{}, { traceparent: probeTrace.traceparent }]) {
+            const res = await fetch(`${proc.url}${path}`, { headers });
+            assert.equal(res.status, 200, `${path}: ${await res.text()}`);
+          }
+        }
+      }
+      // Each process exports its spans in the order they ended: once this request's are in, a
+      // probe's span would be too.
+      const t = newTrace();
+      const res = await send(frontend, 'not a probe', { traceparent: t.traceparent });
+      assert.equal(res.status, 200, res.body);
+      const spans = await waitForTrace(jaeger!.query, t.traceId, (s) => s.some((x) => x.service === names.backend) && s.some((x) => x.service === names.frontend && x.tags['span.kind'] === 'server'));
+      assert.deepEqual(spans.map((s) => s.name).sort(), ['POST /uppercase', 'POST /uppercase', `attempt ${backend.addr}`, 'call /uppercase'], tree(spans));
+      assert.equal(await getTrace(jaeger!.query, probeTrace.traceId), undefined, 'no span joined the probes’ trace');
+      for (const service of [names.frontend, names.backend]) {
+        const traces = await tracesOf(jaeger!.query, service);
+        assert.deepEqual([...traces.keys()], [t.traceId], `${service}: only the request’s trace, no root span per probe:\n${[...traces.values()].map(tree).join('\n')}`);
+      }
+      tc.diagnostic(tree(spans));
+    } finally {
+      await stopAll([frontend, backend]);
+    }
   });
 
   test('a backend SIGKILLed: the retried request’s trace shows the failed attempt and the one that succeeded', async (tc) => {

@@ -11,7 +11,8 @@ import { instrumentingMiddleware } from './instrumenting.ts';
 import { loggingMiddleware } from './logging.ts';
 import { memoryStore } from './memory-store.ts';
 import { newCounterService } from './service.ts';
-import { isOutOfRangeError } from './store.ts';
+import { isOutOfRangeError, StoreUnavailableError, type Store } from './store.ts';
+import { metricValue } from '../../test/support/metrics.ts';
 
 function recordingLogger(): { logger: Logger; records: Array<Record<string, unknown>> } {
   const records: Array<Record<string, unknown>> = [];
@@ -20,7 +21,7 @@ function recordingLogger(): { logger: Logger; records: Array<Record<string, unkn
 }
 
 /** The cmd's onion with a frozen clock, so the bucket never refills during the test. */
-function onion(burst = 2) {
+function onion(burst = 2, store: Store = memoryStore()) {
   const { logger, records } = recordingLogger();
   const registry = new Registry();
   const vars = new Expvar();
@@ -28,7 +29,7 @@ function onion(burst = 2) {
     loggingMiddleware({ logger }),
     instrumentingMiddleware({ requestCount: vars.newInt('request.count'), registry, prefix: 't_' }),
     erroringLimiter(tokenBucket({ rate: 0.5, burst, now: () => 0 })),
-  )(makeAddEndpoint(newCounterService(memoryStore())));
+  )(makeAddEndpoint(newCounterService(store)));
   return { add, records, registry, vars };
 }
 
@@ -59,4 +60,17 @@ test('an add leaving the safe range is refused, logged, counted as invalid and c
   assert.equal(records[1]!['path'], '');
   assert.match(await registry.metrics(), /^t_request_count\{outcome="invalid"\} 1$/m);
   assert.deepEqual(await add(ctx, { v: 0 }), { v: 5 });
+});
+
+test('a store failure is counted as unavailable, anything unforeseen as error, each with its own series', async () => {
+  let failure: Error = new StoreUnavailableError('total not updated: 50 attempts conflicted with other writers');
+  const { add, registry } = onion(3, { add: () => Promise.reject(failure) });
+  await assert.rejects(add(background(), { v: 1 }), failure);
+  failure = new TypeError('a bug');
+  await assert.rejects(add(background(), { v: 1 }), failure);
+  await assert.rejects(add(background(), { v: 1 }), failure);
+  const text = await registry.metrics();
+  assert.equal(metricValue(text, 't_request_count', { outcome: 'unavailable' }), 1);
+  assert.equal(metricValue(text, 't_request_count', { outcome: 'error' }), 2);
+  assert.equal(metricValue(text, 't_request_count', { outcome: 'ok' }, { absentAs: 0 }), 0);
 });

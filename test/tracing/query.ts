@@ -19,16 +19,10 @@ interface RawSpan {
   tags?: RawTag[];
   logs?: Array<{ fields: RawTag[] }>;
 }
-interface RawTrace { spans: RawSpan[]; processes: Record<string, { serviceName: string }> }
+interface RawTrace { traceID: string; spans: RawSpan[]; processes: Record<string, { serviceName: string }> }
 
-/** getTrace fetches one trace by id: its spans, or undefined while Jaeger has none of it (404). */
-export async function getTrace(query: string, traceId: string): Promise<Span[] | undefined> {
-  const res = await fetch(`${query}/api/traces/${traceId}`);
-  if (res.status === 404) return undefined;
-  if (!res.ok) throw new Error(`jaeger query: HTTP ${res.status}: ${await res.text()}`);
-  const body = (await res.json()) as { data: RawTrace[] };
-  if (body.data.length !== 1) throw new Error(`expected one trace ${traceId}, got ${body.data.length}`);
-  const t = body.data[0]!;
+/** flatten turns one trace of the query API into Spans. */
+function flatten(t: RawTrace): Span[] {
   return t.spans.map((s) => ({
     spanId: s.spanID,
     parentId: s.references?.find((r) => r.refType === 'CHILD_OF')?.spanID,
@@ -37,6 +31,27 @@ export async function getTrace(query: string, traceId: string): Promise<Span[] |
     tags: Object.fromEntries((s.tags ?? []).map((tag) => [tag.key, tag.value])),
     events: (s.logs ?? []).map((l) => Object.fromEntries(l.fields.map((f) => [f.key, f.value]))),
   }));
+}
+
+/** getTrace fetches one trace by id: its spans, or undefined while Jaeger has none of it (404). */
+export async function getTrace(query: string, traceId: string): Promise<Span[] | undefined> {
+  const res = await fetch(`${query}/api/traces/${traceId}`);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`jaeger query: HTTP ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { data: RawTrace[] };
+  if (body.data.length !== 1) throw new Error(`expected one trace ${traceId}, got ${body.data.length}`);
+  return flatten(body.data[0]!);
+}
+
+/**
+ * tracesOf lists every trace Jaeger holds with a span of `service` (the default lookback is far
+ * longer than any test), by trace id.
+ */
+export async function tracesOf(query: string, service: string): Promise<Map<string, Span[]>> {
+  const res = await fetch(`${query}/api/traces?service=${encodeURIComponent(service)}&limit=1000`);
+  if (!res.ok) throw new Error(`jaeger query: HTTP ${res.status}: ${await res.text()}`);
+  const body = (await res.json()) as { data: RawTrace[] | null };
+  return new Map((body.data ?? []).map((t) => [t.traceID, flatten(t)]));
 }
 
 /**
