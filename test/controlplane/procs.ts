@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { unusedPort } from '../support/ports.ts';
+import { timedOutMessage } from '../support/wait.ts';
 
 /** A free TCP port on 127.0.0.1 for a child to bind, outside the kernel's ephemeral range (see unusedPort). */
 export function freePort(): Promise<number> {
@@ -144,7 +145,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${describe()}`);
+  throw new Error(`${timedOutMessage(timeoutMs, what)}${last ? ` (last error: ${String(last)})` : ''}\n${describe()}`);
 }
 
 /** Keeps a foreground command (`npm run control-plane`, `npm run cluster`) alive until SIGINT or SIGTERM, then runs `stop` and exits. */
