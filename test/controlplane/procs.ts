@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { unusedPort } from '../support/ports.ts';
-import { timedOutMessage } from '../support/wait.ts';
+import { timedOutMessage, within } from '../support/wait.ts';
 
 /** A free TCP port on 127.0.0.1 for a child to bind, outside the kernel's ephemeral range (see unusedPort). */
 export function freePort(): Promise<number> {
@@ -119,10 +119,13 @@ export function startProc(name: string, bin: string, args: string[], logFile: st
       if (exited) return;
       killGroup(pid, 'SIGTERM');
       const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
-      await exitedP;
-      clearTimeout(timer);
-      // Children of the leader (none expected) go with the group.
-      killGroup(pid, 'SIGKILL');
+      try {
+        await within(exitedP, graceMs + 30_000, `${name} to exit after SIGTERM (SIGKILL after ${graceMs / 1000} s)`);
+      } finally {
+        clearTimeout(timer);
+        // Children of the leader (none expected) go with the group.
+        killGroup(pid, 'SIGKILL');
+      }
     },
   };
 }
