@@ -4,6 +4,7 @@ import { ApiException, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/cli
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { startBuilt, type Running } from './support/process.ts';
+import { setupTimeout } from './tools.ts';
 
 const ns = 'counter';
 const sa = 'countersvc';
@@ -64,7 +65,7 @@ describe('countersvc --store=kubernetes on a real control plane', { skip: contro
       },
     });
     kubeconfig = await cp.kubeconfigFileFor(ns, sa);
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await Promise.all(running.map((r) => r.stop()));
     await cp?.stop();

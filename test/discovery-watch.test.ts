@@ -10,6 +10,7 @@ import { type ControlPlane, startControlPlane } from './controlplane/harness.ts'
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { eventually } from './support/metrics.ts';
 import { within } from './support/wait.ts';
+import { setupTimeout } from './tools.ts';
 import type { InstanceEvent } from '../src/kit/sd/instancer.ts';
 import { KubernetesInstancer } from '../src/kit/sd/kubernetes/instancer.ts';
 import { endpointSliceClient, serviceNameLabel } from '../src/kit/sd/kubernetes/resources.ts';
@@ -105,7 +106,7 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     core = cp.kc.makeApiClient(CoreV1Api);
     discovery = cp.kc.makeApiClient(DiscoveryV1Api);
     await cp.createNamespace(ns);
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await Promise.all(stops.map((s) => s()));
     await cp?.stop();

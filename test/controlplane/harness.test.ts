@@ -7,6 +7,7 @@ import { type ControlPlane, startControlPlane } from './harness.ts';
 import { waitFor } from './procs.ts';
 import { controlPlaneSkip } from './require.ts';
 import { within } from '../support/wait.ts';
+import { setupTimeout } from '../tools.ts';
 
 const ns = 'h';
 
@@ -21,7 +22,7 @@ describe('control plane harness', { skip: controlPlaneSkip() }, () => {
     // Without the watch cache, compaction turns old resourceVersions into 410 at once.
     cp = await startControlPlane({ watchCache: false });
     await cp.createNamespace(ns, { 'pod-security.kubernetes.io/enforce': 'restricted' });
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await cp?.stop();
   });
