@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { cpuTime } from '../bench/lib/cpu.ts';
 import { parseWrk } from '../bench/lib/wrk.ts';
+import { onceWithin } from './support/wait.ts';
 
 test('cpuTime counts the CPU of a process and of its children, as nginx serves from workers', async () => {
   // A parent that only waits, and its child that burns 300 ms of its own user CPU (however long
@@ -21,7 +21,7 @@ test('cpuTime counts the CPU of a process and of its children, as nginx serves f
   );
   let child = 0;
   try {
-    const [pid, childUserMs] = String((await once(parent.stdout!, 'data'))[0]).trim().split(' ').map(Number);
+    const [pid, childUserMs] = String((await onceWithin(parent.stdout!, 'data', 120_000, 'the child to burn 300 ms of CPU and print its pid'))[0]).trim().split(' ').map(Number);
     child = pid!;
     const tree = cpuTime(parent.pid!);
     const parentUserMs = Number(readFileSync(`/proc/${parent.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[11]) * 10;
@@ -35,7 +35,7 @@ test('cpuTime counts the CPU of a process and of its children, as nginx serves f
     parent.kill('SIGKILL');
   }
   // A process that is gone reads as nothing, not as an error: a server may exit between rounds.
-  await once(parent, 'close');
+  await onceWithin(parent, 'close', 30_000, 'the SIGKILLed parent to close');
   assert.deepEqual(cpuTime(parent.pid!), { userMs: 0, sysMs: 0 });
 });
 

@@ -4,9 +4,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { startServer, type Server } from '../bench/lib/proc.ts';
+import { eventually } from './support/metrics.ts';
 import { repoRoot, startBuilt, type Running } from './support/process.ts';
+import { onceWithin } from './support/wait.ts';
 
 const peer = (name: string) => `${repoRoot}bench/peers/${name}.ts`;
 
@@ -40,13 +41,14 @@ describe('the bench\'s Fastify peers', () => {
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      while (!/"msg":"HTTP"/.test(out)) await new Promise((r) => setTimeout(r, 25));
+      await eventually('the Fastify backend to log its HTTP line', () => /"msg":"HTTP"/.test(out), 30_000);
       const url = `http://${(JSON.parse(out.split('\n')[0]!) as { addr: string }).addr}`;
       await uppercase(url, 'foo', { 'x-request-id': 'req-1' });
       await uppercase(backends[0]!.url, 'foo', { 'x-request-id': 'req-1' });
     } finally {
+      const closed = onceWithin(proc, 'close', 30_000, 'the Fastify backend to close after SIGTERM'); // every line read, unlike 'exit'
       proc.kill('SIGTERM');
-      await once(proc, 'close'); // every line read, unlike 'exit'
+      await closed;
     }
     const theirs = out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l['method'] === 'uppercase');
     const ours = await backends[0]!.lastLine((l) => l['method'] === 'uppercase' && l['request_id'] === 'req-1');

@@ -21,6 +21,7 @@ import { controlPlaneSkip } from './controlplane/require.ts';
 import { arg, chart, chartToolsForSuite, find, type Obj, selects } from './support/chart.ts';
 import { monitoringOn, nonDefault } from './support/chart-values.ts';
 import { startBuilt } from './support/process.ts';
+import { setupTimeout } from './tools.ts';
 
 // The chart installed with helm on a real kube-apiserver (+ controller-manager): server-side
 // validation, RBAC as the frontend's ServiceAccount, discovery through it, upgrades, autoscaling.
@@ -59,7 +60,7 @@ describe('helm chart on a real apiserver', { skip }, () => {
     cp = await startControlPlane({ controllers: [...defaultControllers, 'horizontal-pod-autoscaler-controller'] });
     core = cp.kc.makeApiClient(CoreV1Api);
     await cp.installCrds(['servicemonitors', 'prometheusrules']);
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await cp?.stop();
   });

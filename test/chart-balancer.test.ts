@@ -4,6 +4,7 @@ import { AuthorizationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { chart, chartToolsForSuite, deployment, find, type Obj } from './support/chart.ts';
+import { setupTimeout } from './tools.ts';
 
 // Template tests of the chart's balancer and topology values (issue 23): the flags they pass, the
 // backend Service's trafficDistribution, and the ClusterRole that exists only when it is needed.
@@ -73,7 +74,7 @@ describe('helm chart with topology on a real apiserver', { skip }, () => {
   let cp: ControlPlane;
   before(async () => {
     cp = await startControlPlane();
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await cp?.stop();
   });

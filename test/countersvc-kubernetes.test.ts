@@ -6,6 +6,7 @@ import { controlPlaneSkip } from './controlplane/require.ts';
 import { startBuilt, type Running } from './support/process.ts';
 import { metricValue, scrape } from './support/metrics.ts';
 import { startApiRelay } from './support/apiserver-relay.ts';
+import { setupTimeout } from './tools.ts';
 
 const ns = 'counter';
 const sa = 'countersvc';
@@ -65,7 +66,7 @@ describe('countersvc --store=kubernetes on a real control plane', { skip: contro
       },
     });
     kubeconfig = await cp.kubeconfigFileFor(ns, sa);
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await Promise.all(running.map((r) => r.stop()));
     await cp?.stop();

@@ -7,6 +7,7 @@ import { type ControlPlane, startControlPlane } from './controlplane/harness.ts'
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { eventually } from './support/metrics.ts';
 import { startBuilt, type Running } from './support/process.ts';
+import { setupTimeout } from './tools.ts';
 
 // docs/countersvc.md: an add the API server did not acknowledge (an API error, or no answer in
 // time) is answered 503 and never applied. The counter talks to the real API server through a
@@ -94,7 +95,7 @@ describe('countersvc answers 503 for an add the API server did not acknowledge',
     );
     assert.deepEqual(await add(2), { status: 200, body: { v: 2 } });
     acked = 2;
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await svc?.stop();
     await relay?.close();

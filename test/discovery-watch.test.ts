@@ -9,6 +9,8 @@ import { inClusterConfig } from '../src/kit/kubernetes/config.ts';
 import { type ControlPlane, startControlPlane } from './controlplane/harness.ts';
 import { controlPlaneSkip } from './controlplane/require.ts';
 import { eventually } from './support/metrics.ts';
+import { within } from './support/wait.ts';
+import { setupTimeout } from './tools.ts';
 import type { InstanceEvent } from '../src/kit/sd/instancer.ts';
 import { KubernetesInstancer } from '../src/kit/sd/kubernetes/instancer.ts';
 import { endpointSliceClient, serviceNameLabel } from '../src/kit/sd/kubernetes/resources.ts';
@@ -68,13 +70,13 @@ async function sliceLists(cp: ControlPlane): Promise<number> {
   const server = cp.kc.getCurrentCluster()!.server;
   const options: RequestOptions = {};
   await cp.kc.applyToHTTPSOptions(options);
-  const text = await new Promise<string>((resolve, reject) => {
+  const text = await within(new Promise<string>((resolve, reject) => {
     const req = request(`${server}/metrics`, options, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve(body)).on('error', reject);
     });
     req.on('error', reject).end();
-  });
+  }), 30_000, "the API server's /metrics");
   let total = 0;
   for (const line of text.split('\n')) {
     if (line.startsWith('apiserver_request_total{') && line.includes('resource="endpointslices"') && line.includes('verb="LIST"')) {
@@ -104,7 +106,7 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     core = cp.kc.makeApiClient(CoreV1Api);
     discovery = cp.kc.makeApiClient(DiscoveryV1Api);
     await cp.createNamespace(ns);
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await Promise.all(stops.map((s) => s()));
     await cp?.stop();
@@ -124,7 +126,7 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     stops.push(() => inst.stop());
     inst.subscribe((e) => events.push(e));
     inst.start();
-    await c.watching;
+    await within(c.watching, 30_000, 'the instancer to open its first watch');
     c.cut();
     await discovery.replaceNamespacedEndpointSlice({ namespace: ns, name: 'compact-a', body: slice('compact-a', 'compact', ['10.20.0.1', '10.20.0.2', '10.20.0.3']) });
     await discovery.createNamespacedEndpointSlice({ namespace: ns, body: slice('compact-b', 'compact', ['10.20.0.4']) });
@@ -154,7 +156,7 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     const inst = new KubernetesInstancer({ client: endpointSliceClient(cp.kc, { namespace: ns, service: 'big', pageSize: 4 }), kind: 'endpointslices', port: 'http' });
     stops.push(() => inst.stop());
     inst.start();
-    await inst.synced;
+    await within(inst.synced, 60_000, 'the first sync of 1,000 endpoints in pages');
     assert.equal(inst.instances().length, 1000);
     // At least: another test's instancer, still watching, may relist meanwhile; unpaged this is 1.
     const lists = (await sliceLists(cp)) - listsBefore;
@@ -185,7 +187,7 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     stops.push(() => inst.stop());
     inst.subscribe((e) => events.push(e));
     inst.start();
-    await inst.synced;
+    await within(inst.synced, 30_000, 'the first sync of the quiet service');
     await eventually('two silent restarts', () => restarts.filter((r) => r === 'silent').length >= 2, 10_000);
     assert.deepEqual(inst.instances(), ['10.40.0.1:8080']);
     assert.ok(events.every((e) => !e.instances || e.instances.length <= 1));
@@ -227,7 +229,7 @@ describe('Kubernetes watch robustness against a real API server', { skip: contro
     // The kubelet rotates the file in place; the next attempt must use the new token.
     writeFileSync(join(saDir, 'token'), await tokenOf('reader'));
     utimesSync(join(saDir, 'token'), 2000, 2000);
-    await inst.synced;
+    await within(inst.synced, 30_000, 'the first sync with the rotated token');
     assert.deepEqual(inst.instances(), ['10.60.0.1:8080']);
   });
 });

@@ -8,6 +8,7 @@ import { createTestNet, netnsSkip, type TestNet } from './support/netns.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { eventually, MissingSeriesError, metricValue, scrape } from './support/metrics.ts';
 import { assertRoundRobin, spread } from './support/frontend.ts';
+import { setupTimeout } from './tools.ts';
 
 // End to end: real backends in a test network namespace, pods the test marks Ready (playing
 // kubelet), EndpointSlices derived by the real controller-manager, the frontend process
@@ -93,7 +94,7 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
     await grant(cp, 'frontend', 'discovery.k8s.io', 'endpointslices');
     kubeconfig = await cp.kubeconfigFileFor(ns, 'frontend');
     fe = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--discovery=endpointslices', '--service=backend', ...relaxed], { KUBECONFIG: kubeconfig });
-  });
+  }, { timeout: setupTimeout() });
 
   after(async () => {
     await Promise.all([fe, legacy, ...backends].map((p) => p?.stop('SIGTERM', 3000)));

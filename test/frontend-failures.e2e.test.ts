@@ -5,6 +5,7 @@ import { unusedPort } from './support/ports.ts';
 import { startBuilt, type Running } from './support/process.ts';
 import { eventually, metricSum, metricValue, scrape } from './support/metrics.ts';
 import { assertRoundRobin, post, relaxed, served, spread, startBackends, stopAll, uppercase } from './support/frontend.ts';
+import { within } from './support/wait.ts';
 
 describe('a backend is SIGKILLed under load, then restarted', () => {
   let backends: Running[] = [];
@@ -45,7 +46,7 @@ describe('a backend is SIGKILLed under load, then restarted', () => {
     const load = Promise.all([worker(), worker(), worker()]);
     await eventually('60 answers', () => done >= 60);
     victim.proc.kill('SIGKILL');
-    await load;
+    await within(load, 120_000, 'the 300 requests to be answered');
     assert.deepEqual(failures, []);
 
     const text = await scrape(fe!.url);

@@ -10,6 +10,7 @@ import { metricValue, scrape } from './support/metrics.ts';
 import { ensureGokit } from './gokit/binaries.ts';
 import { startInNetns, startStringsvc3, type Peer } from './gokit/peers.ts';
 import { gokitSkip } from './gokit/require.ts';
+import { setupTimeout } from './tools.ts';
 
 /** Inputs both implementations must answer identically: ASCII, non-ASCII and JSON escapes. */
 const same = [
@@ -66,7 +67,7 @@ describe('go-kit interop', { skip: gokitSkip(), timeout: 120_000 }, () => {
       track(startStringsvc3(bins.stringsvc3, ourBackends)),
       track(startStringsvc3(bins.stringsvc3, gokitBackends)),
     ]);
-  });
+  }, { timeout: setupTimeout() });
   after(() => Promise.all(started.map((p) => p.stop())));
 
   test('go-kit backends answer as the published code says, ErrEmpty included', async () => {

@@ -11,6 +11,7 @@ import { stringify } from 'yaml';
 import { skipOrThrow } from './controlplane/require.ts';
 import { type ChartTools, chartTools } from './support/chart.ts';
 import { repoRoot } from './support/process.ts';
+import { setupTimeout } from './tools.ts';
 
 const havePromtool = spawnSync('promtool', ['--version'], { stdio: 'ignore' }).status === 0;
 const skip = skipOrThrow('promtool', havePromtool ? undefined : 'promtool is missing: apt-get install -y prometheus');
@@ -20,7 +21,7 @@ describe('the chart\'s PrometheusRule under promtool', { skip }, () => {
   let t: ChartTools | undefined;
   before(async () => {
     t = await chartTools();
-  });
+  }, { timeout: setupTimeout() });
   after(() => t?.cleanup());
 
   const renderRules = async (args: string[] = []): Promise<string> => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { skipOrThrow } from './controlplane/require.ts';
 import { startBuilt, type Running } from './support/process.ts';
 import { findSchemathesis, schemathesisVersion } from './support/schemathesis.ts';
+import { onceWithin } from './support/wait.ts';
 
 const SEED = 20;
 const MAX_EXAMPLES = 50;
@@ -38,10 +39,11 @@ async function schemathesis(bin: string, url: string): Promise<{ code: number | 
     let out = '';
     proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
     proc.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const code = await new Promise<number | null>((resolve, reject) => {
-      proc.once('error', reject);
-      proc.once('close', resolve);
-    });
+    // Under the test's own 180 s, so a stuck run ends with its output so far.
+    const [code] = (await onceWithin(proc, 'close', 150_000, `schemathesis on ${url} to finish`).catch((err: unknown) => {
+      proc.kill('SIGKILL');
+      throw new Error(`${(err as Error).message}; its output so far:\n${out}`);
+    })) as [number | null];
     return { code, out: `$ ${bin} ${args.join(' ')}\n${out}` };
   } finally {
     await rm(cwd, { recursive: true, force: true });

@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { connect } from 'node:net';
 import { hang, startLoopback } from './support/loopback.ts';
 import { MissingSeriesError, metricValue, scrape } from './support/metrics.ts';
 import { startBuilt, type Running } from './support/process.ts';
 import { post, relaxed, stopAll } from './support/frontend.ts';
+import { onceWithin } from './support/wait.ts';
 
 // The shared server flags (src/kit/server-flags.ts) as a user sets them, each seen doing its job
 // in a real process.
@@ -76,7 +76,7 @@ test('--keep-alive-timeout closes an idle connection, and is announced in the Ke
   const open = async (svc: Running) => {
     const [host, port] = svc.addr.split(':');
     const sock = connect(Number(port), host);
-    await once(sock, 'connect');
+    await onceWithin(sock, 'connect', 10_000, `a connection to ${svc.addr}`);
     let answer = '';
     sock.on('data', (d: Buffer) => (answer += d.toString()));
     const ask = async () => {
@@ -95,7 +95,7 @@ test('--keep-alive-timeout closes an idle connection, and is announced in the Ke
   const idle = await open(short);
   assert.match(await witness.ask(), /\r\nkeep-alive: timeout=60\r\n/i);
   assert.match(await idle.ask(), /\r\nkeep-alive: timeout=1\r\n/i);
-  await once(idle.sock, 'close', { signal: AbortSignal.timeout(4000) }); // well under Node's 5 s default
+  await onceWithin(idle.sock, 'close', 4000, 'the 1 s keep-alive timeout to close the idle connection (Node\'s default is 5 s)');
   assert.equal(witness.sock.readyState, 'open', 'the 60 s connection is still open');
   assert.match(await witness.ask(), /^HTTP\/1\.1 200 /, 'and still serves');
   witness.sock.destroy();
@@ -121,11 +121,11 @@ test('--request-timeout cuts a request whose body still trickles in: 408, then t
   const open = async (svc: Running) => {
     const [host, port] = svc.addr.split(':');
     const sock = connect(Number(port), host);
-    await once(sock, 'connect');
+    await onceWithin(sock, 'connect', 10_000, `a connection to ${svc.addr}`);
     let answer = '';
     sock.on('data', (d: Buffer) => (answer += d.toString()));
     sock.write(`POST /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n\r\n{"s":"`);
-    return { sock, answer: () => answer, closed: once(sock, 'close') };
+    return { sock, answer: () => answer, closed: onceWithin(sock, 'close', 120_000, `${svc.addr} to close the trickled connection`) };
   };
   const cut = await open(short);
   const witness = await open(long);

@@ -6,6 +6,7 @@ import { eventually } from './support/metrics.ts';
 import { rawExchange } from './support/raw-http.ts';
 import { startBuilt, type Running } from './support/process.ts';
 import { stopAll } from './support/frontend.ts';
+import { onceWithin, within } from './support/wait.ts';
 
 // The drain of src/kit/lifecycle.ts in a real process: Ctrl-C (SIGINT) does what Kubernetes'
 // SIGTERM does, and the grace period is a promise to exit, not only to wait.
@@ -14,7 +15,7 @@ import { stopAll } from './support/frontend.ts';
 async function inFlight(svc: Running) {
   const [host, port] = svc.addr.split(':');
   const sock: Socket = connect(Number(port), host);
-  await once(sock, 'connect');
+  await onceWithin(sock, 'connect', 10_000, 'a connection to stringsvc');
   const body = '{"s":"in flight"}';
   let answer = '';
   sock.on('data', (d: Buffer) => (answer += d.toString()));
@@ -36,7 +37,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     assert.ok(await svc.lastLine((l) => l.msg === 'draining', undefined, 10_000), 'the drain began after the delay');
     call.finish();
     // Answered, then closed by the server: the connection does not outlive the drain.
-    await call.closed;
+    await within(call.closed, 30_000, 'the server to close the drained connection');
     assert.match(call.answer(), /^HTTP\/1\.1 200 /);
     assert.ok(call.answer().endsWith('{"v":"IN FLIGHT"}\n'), call.answer());
     assert.equal(await exit, 0);
@@ -50,7 +51,7 @@ test('--grace: a request still busy when it ends is cut, and the process exits 0
   t.after(() => stopAll([svc]));
   const call = await inFlight(svc); // never finished
   const exit = svc.stop('SIGTERM', 30_000);
-  await call.closed;
+  await within(call.closed, 60_000, 'the server to cut the busy connection when the 1 s grace ended');
   assert.equal(call.answer(), '', 'cut without an answer');
   assert.equal(await exit, 0);
   const over = svc.lines().find((l) => l.msg === 'grace period over; closing remaining connections');

@@ -1,19 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { once } from 'node:events';
+import { eventually } from './support/metrics.ts';
 import { rawExchange } from './support/raw-http.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
+import { onceWithin } from './support/wait.ts';
 
-/** post sends a body the way the seed's `curl -d` does (form content type) and returns status + raw text. */
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
+/** send posts a body the way the seed's `curl -d` does (form content type) and returns status + raw text. */
 async function send(url: string, body: string, method = 'POST', contentType = 'application/x-www-form-urlencoded') {
   const res = await fetch(url, { method, body, headers: { 'content-type': contentType } });
   return { status: res.status, text: await res.text(), headers: res.headers };
@@ -141,22 +134,22 @@ describe('stringsvc process lifecycle', () => {
     const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--shutdown-delay=0s', '--grace=5s']);
     const [host, port] = [svc.addr.split(':')[0]!, Number(svc.addr.split(':')[1])];
     const sock = connect(port, host);
-    await once(sock, 'connect');
+    await onceWithin(sock, 'connect', 10_000, 'a connection to stringsvc');
     let answer = '';
     sock.on('data', (d: Buffer) => (answer += d.toString()));
     const body = '{"s":"again"}';
     const request = `POST /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
     sock.write(request);
-    await waitUntil(() => answer.includes('{"v":"AGAIN"}'));
+    await eventually('the answer on the kept-alive connection', () => answer.includes('{"v":"AGAIN"}'), 10_000);
     assert.match(answer, /^HTTP\/1\.1 200/);
     assert.doesNotMatch(answer, /connection: close/i, 'kept alive before the drain');
     answer = '';
     const exit = svc.stop('SIGTERM');
     // Readiness turns false first; the connection is idle and still open.
-    await waitUntil(async () => (await fetch(`${svc.url}/readyz`)).status === 503);
+    await eventually('/readyz 503', async () => (await fetch(`${svc.url}/readyz`)).status === 503, 10_000);
     sock.write(request);
-    const closed = once(sock, 'close');
-    await waitUntil(() => answer.includes('{"v":"AGAIN"}'));
+    const closed = onceWithin(sock, 'close', 30_000, 'the server to close the connection after its Connection: close answer');
+    await eventually('the answer during the drain', () => answer.includes('{"v":"AGAIN"}'), 10_000);
     assert.match(answer, /^HTTP\/1\.1 200/);
     assert.match(answer, /\r\nconnection: close\r\n/i, 'the answer tells the client to leave');
     await closed;
@@ -167,7 +160,7 @@ describe('stringsvc process lifecycle', () => {
     const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--shutdown-delay=1s', '--grace=5s']);
     const [host, port] = [svc.addr.split(':')[0]!, Number(svc.addr.split(':')[1])];
     const sock = connect(port, host);
-    await once(sock, 'connect');
+    await onceWithin(sock, 'connect', 10_000, 'a connection to stringsvc');
     const body = '{"s":"in flight"}';
     sock.write(`POST /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 5)}`);
     let answer = '';
@@ -175,7 +168,7 @@ describe('stringsvc process lifecycle', () => {
     const exit = svc.stop('SIGTERM');
     // Readiness turns false at the signal; new connections are still accepted until the delay and
     // the notice are over, so polling cannot miss it.
-    await waitUntil(async () => (await fetch(`${svc.url}/readyz`)).status === 503);
+    await eventually('/readyz 503', async () => (await fetch(`${svc.url}/readyz`)).status === 503, 10_000);
     // The positive sign the delay is over: the drain has begun while the request is still in flight.
     assert.ok(await svc.lastLine((l) => l.msg === 'draining', undefined, 10_000), 'the drain began');
     sock.write(body.slice(5));
@@ -196,20 +189,20 @@ describe('stringsvc process lifecycle', () => {
     // would reach it no later than the slow-headers client.
     const witness = connect(port, '127.0.0.1');
     sockets.push(witness);
-    await once(witness, 'connect');
+    await onceWithin(witness, 'connect', 10_000, 'the witness connection');
     const body = '{"s":"late"}';
     witness.write(`POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`);
     let witnessAnswer = '';
     witness.on('data', (d: Buffer) => (witnessAnswer += d.toString()));
-    const witnessClosed = once(witness, 'close');
+    const witnessClosed = onceWithin(witness, 'close', 60_000, 'the witness to be answered and closed');
     const slow = connect(port, '127.0.0.1');
     sockets.push(slow);
-    await once(slow, 'connect');
+    await onceWithin(slow, 'connect', 10_000, 'the slow-headers connection');
     slow.write('POST /count HTTP/1.1\r\nHost: x\r\n');
     let answer = '';
     slow.on('data', (d: Buffer) => (answer += d.toString()));
     // Bounded well below the 10 s default, so an ignored flag fails here rather than passing late.
-    await once(slow, 'close', { signal: AbortSignal.timeout(5000) });
+    await onceWithin(slow, 'close', 5000, 'the 300 ms headers timeout to cut the slow client (the default is 10 s)');
     assert.match(answer, /^HTTP\/1\.1 408 /, 'Node answers 408 when the headers timeout fires');
     assert.equal(witnessAnswer, '', 'the request timeout has not fired: the witness got no answer yet');
     assert.equal(witness.readyState, 'open', 'and is still connected');

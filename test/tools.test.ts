@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,6 +8,7 @@ import { cacheDir } from './controlplane/binaries.ts';
 import { goTools, toolPath } from './controlplane/go-tools.ts';
 import { gokitCacheDir, gokitNames } from './gokit/binaries.ts';
 import { repoRoot } from './support/process.ts';
+import { onceWithin } from './support/wait.ts';
 import { steps, uncached } from './tools.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'stringsvc-tools-'));
@@ -53,7 +53,11 @@ async function runWithGlobalSetup(env: Record<string, string>): Promise<{ calls:
   child.stdout.on('data', (b: Buffer) => (output += b));
   child.stderr.on('data', (b: Buffer) => (output += b));
   // 'exit', not 'close': a build left running would hold the output open.
-  const [code] = await once(child, 'exit');
+  // The fake build sleeps 300 s: a run that does not stop it at its end is caught well before that.
+  const [code] = await onceWithin(child, 'exit', 120_000, 'the node --test run with the global setup to exit').catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; its output:\n${output}`);
+  });
   assert.equal(code, 0, output);
   let text = '';
   try {

@@ -45,6 +45,20 @@ export function uncached(): Step[] {
   return haveGo() ? steps.filter((s) => !s.cached()) : [];
 }
 
+let coldAtLoad: boolean | undefined;
+
+/**
+ * setupTimeout is the `timeout` for a hook (or test) that starts something built here: a control
+ * plane, helm, Jaeger, the go-kit peers. `--test-timeout` gives every hook and test 10 min, and
+ * none inherits its describe's timeout. On a cold cache such a hook may wait on the build lock for
+ * most of a first run (the background build took 44 min), so it gets 50 min; when every tool was
+ * cached as the test file loaded, a setup that has nothing to build fails within 8 min.
+ */
+export function setupTimeout(): number {
+  coldAtLoad ??= uncached().length > 0;
+  return coldAtLoad ? 50 * 60_000 : 8 * 60_000;
+}
+
 /** Builds every uncached step in order, with a line per step on stderr. */
 export async function buildAll(log: (msg: string) => void): Promise<void> {
   for (const s of uncached()) {

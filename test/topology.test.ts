@@ -7,6 +7,7 @@ import { loggedInstances } from './support/discovery-log.ts';
 import { createTestNet, netnsSkip, type TestNet } from './support/netns.ts';
 import { runBuilt, startBuilt, type Running } from './support/process.ts';
 import { eventually, metricValue, scrape } from './support/metrics.ts';
+import { setupTimeout } from './tools.ts';
 
 // Topology on the real control plane: Nodes node-a and node-a2 in zone a, node-b in zone b, backend
 // pods spread over them, Services with trafficDistribution PreferSameZone and PreferSameNode whose
@@ -75,7 +76,7 @@ describe('topology hints against a real control plane', { skip }, () => {
     await core.createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: 'nodeless' } } });
     await grantAll(cp, 'nodeless', false);
     kubeconfig = await cp.kubeconfigFileFor(ns, 'frontend');
-  });
+  }, { timeout: setupTimeout() });
 
   after(async () => {
     await Promise.all([...fes, ...backends].map((p) => p.stop('SIGTERM', 3000)));

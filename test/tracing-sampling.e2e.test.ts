@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { jaegerSkip, startJaeger, type Jaeger } from './tracing/jaeger.ts';
 import { newTrace, send, startStack, type Stack } from './tracing/stack.ts';
 import { getTrace, tree, waitForTrace } from './tracing/query.ts';
+import { setupTimeout } from './tools.ts';
 
 describe('tracing: parent-based sampling', { skip: jaegerSkip(), timeout: 180_000 }, () => {
   let jaeger: Jaeger | undefined;
@@ -17,7 +18,7 @@ describe('tracing: parent-based sampling', { skip: jaegerSkip(), timeout: 180_00
   before(async () => {
     jaeger = await startJaeger();
     stack = await startStack(jaeger.otlp, { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0' });
-  });
+  }, { timeout: setupTimeout() });
 
   after(async () => {
     await stack?.stop();

@@ -10,6 +10,7 @@ import { startBuilt } from './support/process.ts';
 import { newTrace, send, startStack, type Stack } from './tracing/stack.ts';
 import { getTrace, tracesOf, tree, waitForTrace, type Span } from './tracing/query.ts';
 import { stopAll } from './support/frontend.ts';
+import { setupTimeout } from './tools.ts';
 
 /** one finds the single span matching `pred`, failing with the whole tree otherwise. */
 function one(spans: Span[], what: string, pred: (s: Span) => boolean): Span {
@@ -31,7 +32,7 @@ describe('tracing through Jaeger', { skip: jaegerSkip(), timeout: 240_000 }, () 
   before(async () => {
     jaeger = await startJaeger();
     stack = await startStack(jaeger.otlp);
-  });
+  }, { timeout: setupTimeout() });
 
   after(async () => {
     await stack?.stop();

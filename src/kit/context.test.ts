@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
+import { onceWithin } from '../../test/support/wait.ts';
 import { background, cancelled, CancelledError, DeadlineExceededError, expired, nopLogger, remainingMs, withDeadline, withTimeout, type Context } from './context.ts';
 
 test('withTimeout keeps the earlier deadline and aborts when it passes', async () => {
@@ -12,7 +12,7 @@ test('withTimeout keeps the earlier deadline and aborts when it passes', async (
   assert.ok(remainingMs(inner) <= 20);
   // Awaited, not slept for. (Timers run on the loop's monotonic clock, which may be a
   // millisecond ahead of Date.now(), so remainingMs is not compared with 0 here.)
-  await once(inner.signal, 'abort');
+  await onceWithin(inner.signal, 'abort', 10_000, 'the 20 ms deadline to abort the context');
   assert.ok(inner.signal.reason instanceof DeadlineExceededError);
   cancel();
 });
@@ -80,7 +80,7 @@ test('cancelled and expired read the abort reason: typed, or the platform conven
 
 test('withTimeout aborts with a DeadlineExceededError', async () => {
   const [ctx, cancel] = withTimeout(background(), 5);
-  await once(ctx.signal, 'abort');
+  await onceWithin(ctx.signal, 'abort', 10_000, 'the 5 ms timeout to abort the context');
   assert.ok(ctx.signal.reason instanceof DeadlineExceededError);
   assert.equal(ctx.signal.reason.name, 'TimeoutError');
   cancel();

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
+import { onceWithin } from '../../test/support/wait.ts';
 
 const logModule = fileURLToPath(new URL('./log.ts', import.meta.url));
 
@@ -16,7 +16,7 @@ test('a quiet process\'s buffered lines reach stdout within a flush tick, not at
   let out = '';
   child.stdout.setEncoding('utf8');
   while (out.split('\n').length < 3) {
-    const [chunk] = (await once(child.stdout, 'data', { signal: AbortSignal.timeout(30_000) })) as [string];
+    const [chunk] = (await onceWithin(child.stdout, 'data', 30_000, `the idle child's two log lines (so far: ${JSON.stringify(out)})`)) as [string];
     out += chunk;
   }
   assert.equal(child.exitCode, null, 'the lines came while the process was still running');

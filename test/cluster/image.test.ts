@@ -11,6 +11,7 @@ import { mountsUnder, unmountUnder } from './host.ts';
 import { hostState, leftovers } from './snapshot.ts';
 import { type BuiltImage, buildImage, prepareBaseImages } from './images.ts';
 import { nodeSkipReason, type Runtime, startRuntime } from './runtime.ts';
+import { nodeSetupTimeout } from './support.ts';
 
 const skip = skipOrThrow('cluster', nodeSkipReason());
 const ref = 'stringsvc:image-test';
@@ -28,7 +29,7 @@ describe('the image built from our Dockerfile', { skip, timeout: 15 * 60_000 }, 
     runtime = await startRuntime(dir);
     await prepareBaseImages(runtime.docker);
     image = await buildImage(runtime.docker, ref);
-  });
+  }, { timeout: nodeSetupTimeout() });
 
   after(async () => {
     await runtime?.stop();

@@ -7,6 +7,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { withLock } from '../controlplane/binaries.ts';
+import { timedOutMessage } from '../support/wait.ts';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -28,14 +29,23 @@ function imagesCache(): string {
   return join(base, 'stringsvc', 'images');
 }
 
-/** Runs a command, streaming nothing; throws with its stderr. */
-export async function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string } = {}): Promise<string> {
+/**
+ * Runs a command, streaming nothing; throws with its stderr. The slowest (debootstrap, a docker
+ * build, helm --wait) take minutes; one still running after `timeoutMs` is killed and fails.
+ */
+export async function sh(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<string> {
+  const timeoutMs = opts.timeoutMs ?? 30 * 60_000;
   return new Promise((res, rej) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`${timedOutMessage(timeoutMs, `${cmd} ${args.join(' ')} to finish`)}:\n${(err || out).slice(-4000)}`));
+    }, timeoutMs);
+    child.on('close', () => clearTimeout(timer));
     child.on('error', rej);
     // A command that exits without reading its input must not fail us with EPIPE.
     child.stdin.on('error', () => undefined);

@@ -13,7 +13,7 @@ import { skipOrThrow } from '../controlplane/require.ts';
 import { type Cluster, imageRef, nodeSkipReason, startCluster } from './cluster.ts';
 import { hostState, leftovers } from './snapshot.ts';
 import { repoRoot, sh } from './images.ts';
-import { isReady, pods, portForward, type PortForward, waitPodsReady } from './support.ts';
+import { isReady, nodeSetupTimeout, pods, portForward, type PortForward, waitPodsReady } from './support.ts';
 
 const skip = skipOrThrow('cluster', nodeSkipReason());
 const ns = 'stringsvc';
@@ -36,7 +36,7 @@ describe('helm install on a real node', { skip, timeout: 20 * 60_000 }, () => {
 
   before(async () => {
     cluster = await startCluster();
-  });
+  }, { timeout: nodeSetupTimeout() });
 
   after(async () => {
     forwards.forEach((f) => f.stop());

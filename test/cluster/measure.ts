@@ -48,7 +48,9 @@ export async function discoveryLatencies(cluster: Cluster, namespace: string, ch
     // The pods already there count as known, not as changes.
     await new Promise((r) => setTimeout(r, 500));
     seen.length = 0;
-    while (seen.length < changes) {
+    // Each round adds a backend and removes one: a watch that sees none of it must fail, not loop.
+    for (let round = 0; seen.length < changes; round++) {
+      if (round >= changes) throw new Error(`only ${seen.length} of ${changes} backend changes seen after ${round} rounds of scaling`);
       for (const replicas of [4, 3]) {
         await cluster.kubectl(['--namespace', namespace, 'scale', 'deployment/stringsvc-backend', `--replicas=${replicas}`]);
         await waitFor(`backends at ${replicas}`, async () => (await pods(cluster, namespace, backendSelector)).filter(isReady).length === replicas, 120_000);

@@ -13,7 +13,7 @@ import { skipOrThrow } from '../controlplane/require.ts';
 import { type Cluster, nodeSkipReason, startCluster } from './cluster.ts';
 import { repoRoot } from './images.ts';
 import { installCrds, type Operator, type PromApi, prometheusImages, prometheusManifests, selectLabel, startOperator, waitPrometheus } from './prometheus-stack.ts';
-import { pods, waitPodsReady } from './support.ts';
+import { nodeSetupTimeout, pods, waitPodsReady } from './support.ts';
 import { hostState, leftovers } from './snapshot.ts';
 
 const skip = skipOrThrow('cluster', nodeSkipReason());
@@ -48,7 +48,7 @@ describe('Prometheus through the operator, scraping the chart on a real node', {
     prom = await waitPrometheus(c, 240_000, operator);
     const svc = await c.cp.kc.makeApiClient(CoreV1Api).readNamespacedService({ namespace: ns, name: 'stringsvc-frontend' });
     frontendIp = svc.spec?.clusterIP ?? '';
-  });
+  }, { timeout: nodeSetupTimeout() });
 
   after(async () => {
     await operator?.stop();

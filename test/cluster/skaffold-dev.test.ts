@@ -14,7 +14,8 @@ import { type Cluster, nodeSkipReason, startCluster } from './cluster.ts';
 import { failures, startPoller } from './poller.ts';
 import { copyRepo, runSkaffold, type SkaffoldRun, startSkaffold } from './skaffold.ts';
 import { hostState, leftovers } from './snapshot.ts';
-import { pods, waitPodsReady } from './support.ts';
+import { nodeSetupTimeout, pods, waitPodsReady } from './support.ts';
+import { setupTimeout } from '../tools.ts';
 
 const skip = skipOrThrow('cluster', nodeSkipReason());
 const ns = 'stringsvc';
@@ -44,7 +45,7 @@ describe('skaffold dev on a real node', { skip, timeout: 30 * 60_000 }, () => {
     const c = (cluster = await startCluster());
     copy = copyRepo();
     await c.kubectl(['apply', '-f', join(copy.dir, 'k8s', 'namespace.yaml')]);
-  });
+  }, { timeout: nodeSetupTimeout() });
 
   after(async () => {
     await dev?.interrupt(30_000);
@@ -52,7 +53,8 @@ describe('skaffold dev on a real node', { skip, timeout: 30 * 60_000 }, () => {
     await cluster?.stop();
   });
 
-  test('skaffold dev --port-forward builds, loads the image into the node and deploys; the seed\'s curls answer on the forward', async () => {
+  // Above --test-timeout's 10 min: their own waits add up to 21 min, and the first builds skaffold on a cold cache.
+  test('skaffold dev --port-forward builds, loads the image into the node and deploys; the seed\'s curls answer on the forward', { timeout: setupTimeout() + 25 * 60_000 }, async () => {
     const c = cluster!;
     dev = await startSkaffold(c, copy!.dir, ['dev', '--port-forward']);
     firstId = (await dev.waitOutput(loadedLine, 15 * 60_000))[1]!;
@@ -64,7 +66,7 @@ describe('skaffold dev on a real node', { skip, timeout: 30 * 60_000 }, () => {
     assert.equal(await curl(port, '/uppercase', '{"s":""}'), '{"v":"","err":"empty string"}\n');
   });
 
-  test('a source edit: a new image, the pods roll, the new behaviour answers; clients polling during the roll', async (t) => {
+  test('a source edit: a new image, the pods roll, the new behaviour answers; clients polling during the roll', { timeout: 25 * 60_000 }, async (t) => {
     const c = cluster!;
     const run = dev!;
     const svc = await c.cp.kc.makeApiClient(CoreV1Api).readNamespacedService({ namespace: ns, name: 'stringsvc-frontend' });
@@ -109,7 +111,7 @@ describe('skaffold dev on a real node', { skip, timeout: 30 * 60_000 }, () => {
     await waitFor('the release\'s pods gone', async () => (await pods(c, ns, 'app.kubernetes.io/instance=stringsvc')).length === 0, 120_000);
   });
 
-  test('skaffold run -p legacy-endpoints: the frontends discover through core/v1 Endpoints', async () => {
+  test('skaffold run -p legacy-endpoints: the frontends discover through core/v1 Endpoints', { timeout: 25 * 60_000 }, async () => {
     const c = cluster!;
     await runSkaffold(c, copy!.dir, ['run', '-p', 'legacy-endpoints']);
     const frontends = await waitPodsReady(c, ns, 'app.kubernetes.io/component=frontend', 2);

@@ -9,6 +9,7 @@ import { trackDir, untrackDir, waitFor } from '../controlplane/procs.ts';
 import type { Cluster } from './cluster.ts';
 import { ensureTool, skaffold } from '../controlplane/go-tools.ts';
 import { repoRoot } from './images.ts';
+import { within } from '../support/wait.ts';
 
 /** A copy of the repository's files (tracked and untracked, not ignored) in a fresh git repo, so skaffold's gitCommit tagger works. */
 export function copyRepo(): { dir: string; remove(): void } {
@@ -83,7 +84,7 @@ export async function startSkaffold(c: Cluster, workDir: string, args: string[])
       if (!done) child.kill('SIGINT');
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
       try {
-        return await exit;
+        return await within(exit, timeoutMs + 30_000, `skaffold ${args[0]} to exit after SIGINT (SIGKILL after ${timeoutMs / 1000} s)`);
       } finally {
         clearTimeout(timer);
       }
@@ -95,8 +96,12 @@ export async function startSkaffold(c: Cluster, workDir: string, args: string[])
 export async function runSkaffold(c: Cluster, workDir: string, args: string[], timeoutMs = 600_000): Promise<string> {
   const run = await startSkaffold(c, workDir, args);
   const timer = setTimeout(() => run.child.kill('SIGKILL'), timeoutMs);
-  const code = await run.exited();
-  clearTimeout(timer);
+  let code: number | null;
+  try {
+    code = await within(run.exited(), timeoutMs + 30_000, `skaffold ${args.join(' ')} to finish (SIGKILL after ${timeoutMs / 1000} s)`);
+  } finally {
+    clearTimeout(timer);
+  }
   if (code !== 0) throw new Error(`skaffold ${args.join(' ')} exited ${code}:\n${run.output().slice(-6000)}`);
   return run.output();
 }

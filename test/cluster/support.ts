@@ -4,6 +4,17 @@ import { Agent, request } from 'node:http';
 import { CoreV1Api, type V1Pod } from '@kubernetes/client-node';
 import { waitFor } from '../controlplane/procs.ts';
 import type { Cluster } from './cluster.ts';
+import { setupTimeout } from '../tools.ts';
+
+/**
+ * nodeSetupTimeout is the `timeout` of a real-node suite's before hook. Besides the builds of
+ * setupTimeout(), such a hook may wait on the node lock while another run's suite has the node
+ * (one per machine; the longest suite's tests are bounded at 30 min), build the base images (not a tool of
+ * test/tools.ts) and run its own `helm install --wait` (5 min): 40 min more.
+ */
+export function nodeSetupTimeout(): number {
+  return setupTimeout() + 40 * 60_000;
+}
 
 /** A running `kubectl port-forward` to a free loopback port. */
 export interface PortForward {

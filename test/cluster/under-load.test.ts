@@ -13,7 +13,7 @@ import { skipOrThrow } from '../controlplane/require.ts';
 import { type Cluster, nodeSkipReason, startCluster } from './cluster.ts';
 import { repoRoot } from './images.ts';
 import { backendSelector, discoveryLatencies, frontendSelector, loadPod, p99 } from './measure.ts';
-import { type Load, type LoadResult, pods, startLoad, summary, waitPodsReady } from './support.ts';
+import { type Load, type LoadResult, nodeSetupTimeout, pods, startLoad, summary, waitPodsReady } from './support.ts';
 
 const skip = skipOrThrow('cluster', nodeSkipReason());
 const ns = 'stringsvc';
@@ -45,7 +45,7 @@ describe('a real node under load and churn', { skip, timeout: 25 * 60_000 }, () 
     // Warm the connections and pools before the first measured scenario.
     await new Promise((r) => setTimeout(r, 3000));
     await load.take();
-  });
+  }, { timeout: nodeSetupTimeout() });
 
   after(async () => {
     await load?.stop();
@@ -53,7 +53,8 @@ describe('a real node under load and churn', { skip, timeout: 25 * 60_000 }, () 
   });
 
   const scenario = (name: string, act: (c: Cluster) => Promise<void>) =>
-    test(name, async (t) => {
+    // A rollout may take its 5 min, then both tiers their 3 min each to settle.
+    test(name, { timeout: 15 * 60_000 }, async (t) => {
       const c = cluster!;
       await load!.take();
       await act(c);
@@ -113,7 +114,7 @@ describe('a real node under load and churn', { skip, timeout: 25 * 60_000 }, () 
 
   // The 100 ms target at p99 is the bench's (`cluster_discovery_p99_ms`); this test holds that
   // every change reaches both frontends by their watch, and reports the figures.
-  test('discovery: every backend turning Ready or terminating reaches both frontends\' balancers (≥ 50 changes)', async (t) => {
+  test('discovery: every backend turning Ready or terminating reaches both frontends\' balancers (≥ 50 changes)', { timeout: 20 * 60_000 }, async (t) => {
     await load?.stop();
     load = undefined;
     const restarts: string[] = [];

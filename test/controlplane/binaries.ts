@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, w
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onceWithin } from '../support/wait.ts';
 
 export const toolsDir = join(dirname(fileURLToPath(import.meta.url)), 'tools');
 
@@ -85,6 +86,12 @@ function log(msg: string): void {
   process.stderr.write(`[control-plane] ${msg}\n`);
 }
 
+/**
+ * A stuck build (a module download that never ends) must fail the test waiting on it, but a slow
+ * one must not: Kubernetes took 14 to 20 min at nice 19 beside the tests, so this is several times that.
+ */
+export const goBuildTimeoutMs = 90 * 60_000;
+
 /** Runs go with a heartbeat on stderr, because a cold Kubernetes build takes many minutes. */
 export async function go(args: string[], cwd: string, what: string, extraEnv: Record<string, string> = {}): Promise<void> {
   const started = Date.now();
@@ -101,9 +108,9 @@ export async function go(args: string[], cwd: string, what: string, extraEnv: Re
   });
   const beat = setInterval(() => log(`still building ${what}: ${Math.round((Date.now() - started) / 1000)}s`), 20_000);
   try {
-    const code = await new Promise<number | null>((res, rej) => {
-      child.on('error', rej);
-      child.on('exit', res);
+    const [code] = await onceWithin(child, 'exit', goBuildTimeoutMs, `go to build ${what}`).catch((err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
     });
     if (code !== 0) throw new Error(`building ${what} failed (exit ${code}):\n${stderr.slice(-4000)}`);
   } finally {

@@ -6,6 +6,8 @@ import { ApiException, ApiextensionsV1Api, AppsV1Api, CoreV1Api, CustomObjectsAp
 import { type ControlPlane, startControlPlane } from './harness.ts';
 import { waitFor } from './procs.ts';
 import { controlPlaneSkip } from './require.ts';
+import { within } from '../support/wait.ts';
+import { setupTimeout } from '../tools.ts';
 
 const ns = 'h';
 
@@ -20,7 +22,7 @@ describe('control plane harness', { skip: controlPlaneSkip() }, () => {
     // Without the watch cache, compaction turns old resourceVersions into 410 at once.
     cp = await startControlPlane({ watchCache: false });
     await cp.createNamespace(ns, { 'pod-security.kubernetes.io/enforce': 'restricted' });
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await cp?.stop();
   });
@@ -64,13 +66,13 @@ describe('control plane harness', { skip: controlPlaneSkip() }, () => {
     for (const name of ['after-rv-1', 'after-rv-2']) await core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name } } });
     await cp.compactEtcd();
     await assert.rejects(core.listNamespacedConfigMap({ namespace: ns, resourceVersion: rv, resourceVersionMatch: 'Exact' }), isStatus(410));
-    const code = await new Promise<number | undefined>((resolve, reject) => {
+    const code = await within(new Promise<number | undefined>((resolve, reject) => {
       new Watch(cp.kc)
         .watch(`/api/v1/namespaces/${ns}/configmaps`, { resourceVersion: rv }, (type, obj: { code?: number }) => {
           if (type === 'ERROR') resolve(obj.code);
         }, (err) => (err ? reject(err) : resolve(undefined)))
         .catch(reject);
-    });
+    }), 60_000, 'a watch from the compacted resourceVersion to end or report an ERROR');
     assert.equal(code, 410);
   });
 

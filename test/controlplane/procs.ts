@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { unusedPort } from '../support/ports.ts';
+import { timedOutMessage, within } from '../support/wait.ts';
 
 /** A free TCP port on 127.0.0.1 for a child to bind, outside the kernel's ephemeral range (see unusedPort). */
 export function freePort(): Promise<number> {
@@ -118,10 +119,13 @@ export function startProc(name: string, bin: string, args: string[], logFile: st
       if (exited) return;
       killGroup(pid, 'SIGTERM');
       const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
-      await exitedP;
-      clearTimeout(timer);
-      // Children of the leader (none expected) go with the group.
-      killGroup(pid, 'SIGKILL');
+      try {
+        await within(exitedP, graceMs + 30_000, `${name} to exit after SIGTERM (SIGKILL after ${graceMs / 1000} s)`);
+      } finally {
+        clearTimeout(timer);
+        // Children of the leader (none expected) go with the group.
+        killGroup(pid, 'SIGKILL');
+      }
     },
   };
 }
@@ -144,7 +148,7 @@ export async function waitFor(what: string, check: () => Promise<boolean>, timeo
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}\n${describe()}`);
+  throw new Error(`${timedOutMessage(timeoutMs, what)}${last ? ` (last error: ${String(last)})` : ''}\n${describe()}`);
 }
 
 /** Keeps a foreground command (`npm run control-plane`, `npm run cluster`) alive until SIGINT or SIGTERM, then runs `stop` and exits. */

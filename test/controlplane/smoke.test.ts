@@ -6,6 +6,7 @@ import { ApiException, CoreV1Api, DiscoveryV1Api, type V1EndpointSlice } from '@
 import { type ControlPlane, startControlPlane } from './harness.ts';
 import { waitFor } from './procs.ts';
 import { controlPlaneSkip } from './require.ts';
+import { setupTimeout } from '../tools.ts';
 
 const ns = 'smoke';
 // Non-loopback: the apiserver rejects loopback addresses in Endpoints (see README-testing.md).
@@ -35,7 +36,7 @@ describe('control plane smoke', { skip: controlPlaneSkip() }, () => {
   before(async () => {
     cp = await startControlPlane();
     pids = cp.pids();
-  });
+  }, { timeout: setupTimeout() });
   after(async () => {
     await cp?.stop();
   });

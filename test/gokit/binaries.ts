@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { withLock } from '../controlplane/binaries.ts';
+import { goBuildTimeoutMs, withLock } from '../controlplane/binaries.ts';
+import { onceWithin } from '../support/wait.ts';
 
 /**
  * The go-kit release the peers come from. The split-out `github.com/go-kit/examples` module is
@@ -54,9 +55,9 @@ async function build(names: string[], dir: string): Promise<void> {
   });
   const beat = setInterval(() => log(`still building: ${Math.round((Date.now() - started) / 1000)}s`), 20_000);
   try {
-    const code = await new Promise<number | null>((res, rej) => {
-      child.on('error', rej);
-      child.on('exit', res);
+    const [code] = await onceWithin(child, 'exit', goBuildTimeoutMs, 'go to build the go-kit examples').catch((err: unknown) => {
+      child.kill('SIGKILL');
+      throw err;
     });
     if (code !== 0) throw new Error(`building go-kit examples failed (exit ${code}):\n${stderr.slice(-4000)}`);
   } finally {

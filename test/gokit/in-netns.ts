@@ -16,6 +16,7 @@ function tryConnect(port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
+    s.setTimeout(5000, () => (s.destroy(), resolve(false))); // the deadline below must be reached
   });
 }
 

@@ -1,10 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onceWithin, within } from '../support/wait.ts';
 
 const helper = join(dirname(fileURLToPath(import.meta.url)), 'in-netns.ts');
 const root = process.getuid?.() === 0;
@@ -35,7 +35,7 @@ export async function createNetns(): Promise<Netns> {
   });
   let err = '';
   holder.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  await waitLine(holder, 'ready', () => `network namespace holder failed: ${err}`);
+  await waitLine(holder, 'ready', 'the network namespace holder to bring loopback up', () => `network namespace holder failed: ${err}`);
   const pid = holder.pid!;
   const enter = root
     ? ['nsenter', `--net=/proc/${pid}/ns/net`, '--']
@@ -49,7 +49,11 @@ export async function waitForPort(ns: Netns, port: number): Promise<void> {
   const p = spawn(cmd!, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const [code] = (await once(p, 'close')) as [number | null];
+  // The helper gives up after 15 s itself; this bounds nsenter and the helper's own start.
+  const [code] = (await onceWithin(p, 'close', 60_000, `port ${port} to listen in the namespace`).catch((e: unknown) => {
+    p.kill('SIGKILL');
+    throw e;
+  })) as [number | null];
   if (code !== 0) throw new Error(`waiting for port ${port} in the namespace failed: ${err}`);
 }
 
@@ -70,7 +74,7 @@ export async function exposePort(ns: Netns, port: number): Promise<Exposed> {
   const relay = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let err = '';
   relay.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  await waitLine(relay, 'ready', () => `relay in the namespace failed: ${err}`);
+  await waitLine(relay, 'ready', 'the relay into the namespace to listen', () => `relay in the namespace failed: ${err}`);
   const server = createServer((c) => {
     const up = connect(sock);
     c.pipe(up).pipe(c);
@@ -78,7 +82,7 @@ export async function exposePort(ns: Netns, port: number): Promise<Exposed> {
     up.on('error', () => c.destroy());
   });
   server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
+  await onceWithin(server, 'listening', 10_000, 'the host side of the relay to listen');
   const { port: hostPort } = server.address() as { port: number };
   return {
     addr: `127.0.0.1:${hostPort}`,
@@ -90,13 +94,18 @@ export async function exposePort(ns: Netns, port: number): Promise<Exposed> {
   };
 }
 
-function waitLine(p: ChildProcess, line: string, why: () => string): Promise<void> {
-  return new Promise((resolve, reject) => {
+/** waitLine waits for `line` on p's stdout; a process that neither prints it nor exits is killed after 60 s. */
+function waitLine(p: ChildProcess, line: string, what: string, why: () => string): Promise<void> {
+  const seen = new Promise<void>((resolve, reject) => {
     let buf = '';
     p.stdout!.on('data', (d: Buffer) => {
       buf += d.toString();
       if (buf.includes(`${line}\n`)) resolve();
     });
     p.once('exit', () => reject(new Error(why())));
+  });
+  return within(seen, 60_000, what).catch((e: unknown) => {
+    p.kill('SIGKILL');
+    throw e;
   });
 }

@@ -3,6 +3,7 @@ import { reaped } from '../support/reaped.ts';
 import { once } from 'node:events';
 import { connect } from 'node:net';
 import { freeInstance } from '../support/loopback.ts';
+import { onceWithin } from '../support/wait.ts';
 import { createNetns, exposePort, waitForPort, type Netns } from './netns.ts';
 
 /** Peer is a running go-kit example, reachable from the host at `addr`. */
@@ -25,11 +26,14 @@ function run(argv: string[], env: NodeJS.ProcessEnv = {}): { proc: ChildProcess;
 
 async function kill(proc: ChildProcess): Promise<void> {
   if (proc.exitCode !== null || proc.signalCode !== null) return;
-  const exited = once(proc, 'exit');
+  const exited = onceWithin(proc, 'exit', 30_000, `${proc.spawnargs.join(' ')} to exit after SIGTERM (SIGKILL after 3 s)`);
   proc.kill('SIGTERM');
   const t = setTimeout(() => proc.kill('SIGKILL'), 3000);
-  await exited;
-  clearTimeout(t);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(t);
+  }
 }
 
 /**
@@ -89,5 +93,7 @@ export function accepts(host: string, port: number): Promise<boolean> {
       resolve(true);
     });
     s.once('error', () => resolve(false));
+    // A connect the kernel keeps retrying (a full backlog) counts as not accepting, not as a hang.
+    s.setTimeout(5000, () => (s.destroy(), resolve(false)));
   });
 }

@@ -8,6 +8,7 @@ import { promisify } from 'node:util';
 import { parseAllDocuments } from 'yaml';
 import { ensureBinaries } from '../controlplane/binaries.ts';
 import { repoRoot } from './process.ts';
+import { setupTimeout } from '../tools.ts';
 
 /** Rendering the chart with helm in a scratch directory, for template tests. */
 
@@ -91,7 +92,7 @@ export function chartToolsForSuite(): ChartTools {
   let tools: ChartTools | undefined;
   before(async () => {
     tools = await chartTools();
-  });
+  }, { timeout: setupTimeout() });
   after(() => tools?.cleanup());
   const made = (): ChartTools => {
     if (!tools) throw new Error('chart tools are made in the suite\'s before hook');

@@ -1,5 +1,6 @@
 import type { Timers } from '../../src/kit/sd/kubernetes/watcher.ts';
 import type { Listed, ResourceClient, WatchEventType } from '../../src/kit/sd/kubernetes/resource-client.ts';
+import { within } from './wait.ts';
 
 // Fakes for the Watcher's unit tests (src/kit/sd/kubernetes/watcher*.test.ts): a scripted API client and test-driven timers.
 
@@ -48,9 +49,9 @@ export class FakeClient implements ResourceClient<Obj> {
     done?.(err ?? null);
   }
 
-  /** nextWatch resolves when the following watch connection is open. */
+  /** nextWatch resolves when the following watch connection is open (a test awaits every one it asks for). */
   nextWatch(): Promise<void> {
-    return new Promise((r) => this.opened.push(r));
+    return within(new Promise((r) => this.opened.push(r)), 10_000, 'the watcher to open its next watch');
   }
 }
 

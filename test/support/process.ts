@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { reaped } from './reaped.ts';
+import { onceWithin, within } from './wait.ts';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ export interface Running {
     timeoutMs?: number,
   ) => Promise<Record<string, unknown> | undefined>;
   stderr: () => string;
-  /** Sends a signal and waits for the exit code (SIGKILL after `timeoutMs`). */
+  /** Sends a signal and waits for the exit code (SIGKILL after `timeoutMs`, failing if even that does not end it). */
   stop: (signal?: NodeJS.Signals, timeoutMs?: number) => Promise<number | null>;
 }
 
@@ -108,9 +109,12 @@ export async function startBuilt(
       if (proc.exitCode !== null || proc.signalCode !== null) return exited;
       proc.kill(signal);
       const timer = setTimeout(() => proc.kill('SIGKILL'), timeoutMs);
-      const code = await exited;
-      clearTimeout(timer);
-      return code;
+      try {
+        // 'close' also waits for whoever else holds its stdout (a child it forked), so even SIGKILL gets a deadline.
+        return await within(exited, timeoutMs + 30_000, `${cmd} to exit after ${signal} (SIGKILL after ${timeoutMs / 1000} s)`);
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }
@@ -146,14 +150,22 @@ export function listeningAddress(pid: number): string | undefined {
   return undefined;
 }
 
-/** runBuilt runs a built CLI to completion and returns its exit code and output. */
-export async function runBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/**
+ * runBuilt runs a built CLI to completion and returns its exit code and output. These runs are
+ * meant to end by themselves (a refused flag, --help): one still running after `timeoutMs` is
+ * killed and fails the test.
+ */
+export async function runBuilt(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [bin, ...argv] = [...reaped, process.execPath, `${repoRoot}dist/cmd/${cmd}.js`, ...args];
   const proc = spawn(bin!, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = await once(proc, 'close'); // after the last output, unlike 'exit'
+  // 'close', after the last output, unlike 'exit'.
+  const [code] = await onceWithin(proc, 'close', timeoutMs, `${cmd} ${args.join(' ')} to exit by itself`).catch((err: unknown) => {
+    proc.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}; it printed: ${stdout.slice(-2000)}${stderr.slice(-2000)}`);
+  });
   return { code: code as number | null, stdout, stderr };
 }

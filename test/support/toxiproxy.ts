@@ -5,6 +5,7 @@ import { haveGo } from '../controlplane/binaries.ts';
 import { ensureTool, toolPath, toxiproxy } from '../controlplane/go-tools.ts';
 import { skipOrThrow } from '../controlplane/require.ts';
 import { reaped } from './reaped.ts';
+import { onceWithin } from './wait.ts';
 
 // toxiproxy injects latency on the wire in front of one backend, so the balancer tests slow an
 // instance down from outside our code. Built from the Go module proxy like the control plane.
@@ -80,11 +81,14 @@ export async function startToxiproxy(options: { prefix?: string[] } = {}): Promi
     },
     async stop() {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
-      const exited = new Promise((r) => proc.once('exit', r));
+      const exited = onceWithin(proc, 'exit', 30_000, 'toxiproxy-server to exit after SIGTERM (SIGKILL after 3 s)');
       proc.kill('SIGTERM');
       const timer = setTimeout(() => proc.kill('SIGKILL'), 3000);
-      await exited;
-      clearTimeout(timer);
+      try {
+        await exited;
+      } finally {
+        clearTimeout(timer);
+      }
     },
   };
 }

@@ -5,6 +5,7 @@ import { background, cancelled, type Context } from '../context.ts';
 import type { Endpoint } from '../endpoint.ts';
 import { RateLimitedError } from '../ratelimit/limiter.ts';
 import { json, startLoopback } from '../../../test/support/loopback.ts';
+import { within } from '../../../test/support/wait.ts';
 import { httpClient, isUpstreamError } from '../transport/http/client.ts';
 import { type BreakerState, circuitBreaker, isBrokenCircuitError, opossumBreaker } from './breaker.ts';
 
@@ -34,7 +35,7 @@ test('opens after 5 consecutive failures, fails fast, half-opens after the reset
   await assert.rejects(e(background(), { s: 'x' }), isBrokenCircuitError);
   assert.equal(srv.received.length, 5, 'open breaker does not touch the upstream');
 
-  await halfOpen;
+  await within(halfOpen, 30_000, 'the open breaker to half-open after its 1 s reset timeout');
   assert.equal(breaker.state, 'halfOpen');
   healthy = true;
   assert.deepEqual(await e(background(), { s: 'x' }), { v: 'OK' });

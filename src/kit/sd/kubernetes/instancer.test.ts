@@ -4,6 +4,7 @@ import type { InstanceEvent } from '../instancer.ts';
 import type { EndpointSliceLike } from './endpointslices.ts';
 import { KubernetesInstancer } from './instancer.ts';
 import type { Listed, ResourceClient, WatchEventType } from './resource-client.ts';
+import { within } from '../../../../test/support/wait.ts';
 
 /** ScriptedClient serves scripted lists and lets the test push watch events. */
 class ScriptedClient implements ResourceClient<EndpointSliceLike> {
@@ -26,7 +27,7 @@ class ScriptedClient implements ResourceClient<EndpointSliceLike> {
   }
 
   opened(): Promise<void> {
-    return new Promise((r) => this.#opened.push(r));
+    return within(new Promise((r) => this.#opened.push(r)), 10_000, 'the instancer to open its next watch');
   }
 }
 
@@ -47,7 +48,7 @@ test('publishes the merged set of all slices once synced, then only changes; rel
   inst.subscribe((e) => events.push(e));
   let opened = client.opened();
   inst.start();
-  await inst.synced;
+  await within(inst.synced, 10_000, "the instancer's first sync");
   await opened;
   client.push('MODIFIED', slice('a', '3', ['10.0.0.1']));
   client.push('DELETED', slice('a', '4', ['10.0.0.1']));
@@ -71,7 +72,7 @@ test('an empty service is a first sync too, so readiness can turn true', async (
   const seen: boolean[] = [];
   const inst = new KubernetesInstancer({ client, kind: 'endpointslices', port: 'http', onInstances: (i, first) => seen.push(first && i.length === 0) });
   inst.start();
-  await inst.synced;
+  await within(inst.synced, 10_000, 'the first sync of an empty service');
   await inst.stop();
   assert.deepEqual(seen, [true]);
 });
@@ -110,7 +111,7 @@ test('legacy Endpoints mode reads subsets', async () => {
     watch: async () => ({ abort() {} }),
   };
   const inst = new KubernetesInstancer({ client, kind: 'endpoints', port: 'http' }).start();
-  await inst.synced;
+  await within(inst.synced, 10_000, 'the first sync of legacy Endpoints');
   assert.deepEqual(inst.instances(), ['10.0.0.7:80']);
   await inst.stop();
 });

@@ -5,6 +5,7 @@ import type { EndpointSliceLike } from './endpointslices.ts';
 import { KubernetesInstancer } from './instancer.ts';
 import type { Listed, ResourceClient, WatchEventType } from './resource-client.ts';
 import { preferLocal, sliceHints, type Hints } from './topology.ts';
+import { within } from '../../../../test/support/wait.ts';
 
 const hinted = (zones: string[], nodes: string[] = []): Hints => ({ zones, nodes });
 
@@ -69,8 +70,8 @@ test('with topology on, a change of hints alone is a discovery update with the f
   const events: InstanceEvent[] = [];
   inst.subscribe((e) => events.push(e));
   inst.start();
-  await inst.synced;
-  await client.opened;
+  await within(inst.synced, 10_000, "the instancer's first sync");
+  await within(client.opened, 10_000, 'the instancer to open its watch');
   client.push('MODIFIED', zoned('2', { '10.0.0.1': undefined, '10.0.0.2': undefined }));
   client.push('MODIFIED', zoned('3', { '10.0.0.1': 'b', '10.0.0.2': 'b' }));
   client.push('MODIFIED', zoned('4', { '10.0.0.1': 'b', '10.0.0.2': 'b' }));

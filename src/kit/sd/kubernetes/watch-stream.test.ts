@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { KubeConfig } from '@kubernetes/client-node';
 import { watchStream } from './watch-stream.ts';
 import { statusCode } from './resource-client.ts';
+import { within } from '../../../../test/support/wait.ts';
 
 /** apiServer answers every request with `answer` and records the URLs and auth headers it saw. */
 async function apiServer(t: { after(fn: () => Promise<void>): void }, answer: (res: ServerResponse) => void) {
@@ -36,7 +37,7 @@ test('streams each event line, skips what is not JSON, ends once with null when 
   let ended!: () => void;
   const end = new Promise<void>((r) => (ended = r));
   await watchStream(kc, '/api/v1/namespaces/ns/endpoints', { resourceVersion: '7' }, (type, object) => events.push([type, object]), (err) => (ends.push(err), ended()));
-  await end;
+  await within(end, 10_000, 'the watch to end once the server closed it');
   await new Promise((r) => setImmediate(r)); // a second end would come in the same turn, not later
   assert.deepEqual(events, [['ADDED', { n: 1 }], ['BOOKMARK', { n: 2 }]]);
   assert.deepEqual(ends, [null]);
@@ -64,10 +65,10 @@ test('a refused watch ends with its status code; abort ends a quiet one, once', 
   let ended!: () => void;
   const end = new Promise<void>((r) => (ended = r));
   const handle = await watchStream(quiet.kc, '/x', {}, () => marked(), (err) => (quietEnds.push(err), ended()));
-  await bookmark;
+  await within(bookmark, 10_000, 'the bookmark of the quiet watch');
   assert.deepEqual(quietEnds, [], 'a quiet watch stays open');
   handle.abort();
-  await Promise.all([end, clientGone]);
+  await within(Promise.all([end, clientGone]), 10_000, 'the aborted watch to end and its connection to close at the server');
   await new Promise((r) => setImmediate(r));
   assert.equal(quietEnds.length, 1);
 });

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { Watcher } from './watcher.ts';
 import { FakeClient, instantTimers, manualTimers, type Obj } from '../../../../test/support/fake-watch.ts';
 import type { Listed, ResourceClient } from './resource-client.ts';
+import { within } from '../../../../test/support/wait.ts';
 
 // The Watcher's clocks: the silence limit, the backoff waits, and stop() during one.
 
@@ -54,7 +55,7 @@ test('events keep a watch alive past the silence limit', async () => {
   assert.deepEqual(restarts, [], 'alive 125 ms into a 60 ms silence limit');
   // The limit was in force: the same silence without an event restarts the watch.
   await clock.advance(60);
-  await restart;
+  await within(restart, 10_000, 'the watch to restart after 60 ms of silence');
   await w.stop();
   assert.deepEqual(restarts, ['silent']);
 });
@@ -68,7 +69,7 @@ test('stop during a backoff wait returns at once', { timeout: 10_000 }, async ()
   const clock = manualTimers();
   const w = new Watcher<Obj>({ client, onReset: () => {}, onChange: () => {}, onRestart: () => restarted(), backoff: { initialMs: 60_000 }, timers: clock.timers });
   w.start();
-  await waiting;
+  await within(waiting, 5_000, 'the failed list to start a backoff wait');
   assert.equal(clock.pending(), 1, 'the backoff wait');
   await w.stop();
   assert.equal(clock.pending(), 0, 'its timer cleared');
@@ -113,7 +114,7 @@ test('a list that never answers is abandoned after the silence limit and retried
   const done = new Promise<void>((r) => (synced = r));
   const w = new Watcher<Obj>({ client, onReset: () => synced(), onChange: () => {}, onError: (e) => errors.push((e as Error).message), silentMs: 30, backoff: { initialMs: 1 } });
   w.start();
-  await done;
+  await within(done, 10_000, 'the list that never answered to be retried');
   await w.stop();
   assert.equal(calls, 2);
   assert.deepEqual(errors, ['list did not answer within 30 ms']);

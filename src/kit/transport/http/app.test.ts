@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Server } from 'node:http';
-import { once } from 'node:events';
 import { connect } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
@@ -10,6 +9,7 @@ import { createApp, type Route } from './app.ts';
 import type { AccessLogFormat } from './access-log.ts';
 import { listen } from './listen.ts';
 import { encodeJSON } from './server.ts';
+import { onceWithin } from '../../../../test/support/wait.ts';
 
 /**
  * started serves `routes` with a logger whose lines land in the returned array. `settled` is the
@@ -128,9 +128,9 @@ test('a body the client cuts off midway: the handler never runs, the request is 
   t.after(srv.close);
   const { port } = new URL(srv.base);
   const socket = connect(Number(port), '127.0.0.1');
-  await once(socket, 'connect');
+  await onceWithin(socket, 'connect', 10_000, 'a connection to the server');
   // Cut only once the server has the headers: the request must have begun to be cut off midway.
-  const begun = once(srv.server, 'request');
+  const begun = onceWithin(srv.server, 'request', 10_000, "the server to take cut-1's headers");
   socket.write('POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: cut-1\r\nContent-Length: 100\r\n\r\n{"s":"only part');
   await begun;
   socket.destroy();
@@ -141,8 +141,8 @@ test('a body the client cuts off midway: the handler never runs, the request is 
   assert.equal(ran, 0);
   // The same on a chunked body, then a whole request still gets its answer.
   const chunked = connect(Number(port), '127.0.0.1');
-  await once(chunked, 'connect');
-  const chunkBegun = once(srv.server, 'request');
+  await onceWithin(chunked, 'connect', 10_000, 'a second connection to the server');
+  const chunkBegun = onceWithin(srv.server, 'request', 10_000, "the server to take cut-2's headers");
   chunked.write('POST /echo HTTP/1.1\r\nHost: x\r\nX-Request-Id: cut-2\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nabcde\r\n');
   await chunkBegun;
   chunked.destroy();

@@ -4,6 +4,7 @@ import { createServer, request, type ClientRequest, type IncomingMessage, type S
 import type { AddressInfo } from 'node:net';
 import { cancelled, CancelledError, DeadlineExceededError, expired, nopLogger, withDeadline, type Context } from '../../context.ts';
 import { startLoopback } from '../../../../test/support/loopback.ts';
+import { within } from '../../../../test/support/wait.ts';
 import { httpClient } from './client.ts';
 import { requestContext } from './request-context.ts';
 import type { ServerReply, ServerRequest } from './handler.ts';
@@ -62,7 +63,7 @@ test('a signal first read after the client went away is aborted already', async 
   const req = srv.send();
   await until('the request arrived', () => ctx !== undefined);
   req.destroy();
-  await gone; // the server has seen the client go; only now is the signal read
+  await within(gone!, 10_000, 'the server to see the client go'); // the server has seen the client go; only now is the signal read
   assert.equal(ctx!.signal.aborted, true);
   assert.ok(ctx!.signal.reason instanceof CancelledError);
 });
@@ -82,7 +83,7 @@ test('the handler deadline aborts the signal with a DeadlineExceededError; an an
   assert.equal((reasons.unanswered as Error).name, 'TimeoutError');
 
   const answered = srv.send();
-  await new Promise((r) => answered.on('response', (res) => res.resume().on('end', r)));
+  await within(new Promise((r) => answered.on('response', (res) => res.resume().on('end', r))), 10_000, 'the answer to the second request');
   // A timer set after the 50 ms deadline's own, and longer, fires after it would have.
   await new Promise((r) => setTimeout(r, 120));
   assert.ok('answered' in reasons, 'the second request arrived');
@@ -97,7 +98,7 @@ test('a derived deadline shares the request signal: a client that goes away canc
   await until('the request arrived', () => derived !== undefined);
   const aborted = new Promise((r) => derived!.signal.addEventListener('abort', r));
   req.destroy();
-  await aborted;
+  await within(aborted, 10_000, 'the derived signal to abort when the client went away');
   assert.equal(cancelled(derived!), true);
 });
 
