@@ -126,6 +126,19 @@ describe('helm chart: lint and template', { skip }, () => {
     assert.deepEqual(flags.map((f) => arg(backend, f)), flags.map(() => undefined));
   });
 
+  test('per-client limits: no flag while off (the default), the three flags once qps is set, whole numbers without an exponent', async () => {
+    const flags = ['client-qps', 'client-burst', 'client-key-header'];
+    const frontendSpec = async (values: string[]) => find(await t.render(values), 'Deployment', 'stringsvc-frontend').spec.template.spec;
+    const defaults = await frontendSpec([]);
+    assert.deepEqual(flags.map((f) => arg(defaults, f)), [undefined, undefined, undefined]);
+    const set = await frontendSpec(['-f', t.valuesFile('client-limit', { frontend: { clientLimit: nonDefault.frontend.clientLimit } })]);
+    assert.deepEqual(flags.map((f) => arg(set, f)), ['1000000', '200', 'X-Api-Key']);
+    const byAddress = await frontendSpec(['--set', 'frontend.clientLimit.qps=20']);
+    assert.deepEqual(flags.map((f) => arg(byAddress, f)), ['20', '0', undefined]);
+    const backend = find(await t.render(['--set', 'frontend.clientLimit.qps=20']), 'Deployment', 'stringsvc-backend').spec.template.spec;
+    assert.deepEqual(flags.map((f) => arg(backend, f)), [undefined, undefined, undefined]);
+  });
+
   test('the install notes say what the per-backend limit means for total throughput', async () => {
     // helm template does not render NOTES.txt: render a copy of the chart with the notes as a value.
     const copy = join(t.work, 'notes-chart');
@@ -401,6 +414,12 @@ describe('helm chart: lint and template', { skip }, () => {
       [['--set', 'frontend.resilience.breakerReset=soon'], /\/frontend\/resilience\/breakerReset.*does not match pattern/],
       [['--set', 'frontend.resilience.retryBudget=-1'], /\/frontend\/resilience\/retryBudget/],
       [['--set', 'frontend.resilience.retries=2'], /\/frontend\/resilience.*additional properties 'retries' not allowed/],
+      [['--set', 'frontend.clientLimit.qps=-1'], /\/frontend\/clientLimit\/qps.*minimum/],
+      [['--set', 'frontend.clientLimit.qps=2.5'], /\/frontend\/clientLimit\/qps.*want integer/],
+      [['--set', 'frontend.clientLimit.burst=10'], /\/frontend\/clientLimit\/burst.*value must be 0/],
+      [['--set', 'frontend.clientLimit.keyHeader=X-Tenant'], /\/frontend\/clientLimit\/keyHeader.*value must be ''/],
+      [['--set', 'frontend.clientLimit.qps=5', '--set', 'frontend.clientLimit.keyHeader=x tenant'], /\/frontend\/clientLimit\/keyHeader.*does not match pattern/],
+      [['--set', 'frontend.clientLimit.perTenant=true'], /\/frontend\/clientLimit.*additional properties 'perTenant' not allowed/],
     ];
     for (const [args, msg] of cases) {
       const err = await t.helmFails(['template', 'stringsvc', chart, ...args]);

@@ -24,6 +24,8 @@ describe("countersvc with the article's rate limit (1 per 2s, burst 1)", () => {
     assert.deepEqual(await add(svc.url, '{"v":1}').then((r) => [r.status, r.text]), [200, '{"v":1}\n']);
     const limited = await add(svc.url, '{"v":1}', { 'x-request-id': 'too-fast' });
     assert.deepEqual([limited.status, limited.text], [429, '{"err":"rate limit exceeded"}\n']);
+    // The process-wide bucket's next token is at most 2 s away (one every 2 s).
+    assert.match(limited.headers.get('retry-after') ?? '', /^[12]$/);
     const line = await logged(svc, 'too-fast');
     assert.ok(line, 'the refused add is logged');
     assert.equal(line['err'], 'rate limit exceeded');

@@ -97,6 +97,13 @@ test('an overload over the buckets answers 429 and logs a bounded number of line
   for (let i = 0; i < 300; i++) statuses.push((await call(fe, 'x', `over-${i}`)).status);
   assert.deepEqual(statuses.slice(0, 3), [200, 200, 200], 'a token each');
   assert.deepEqual([...new Set(statuses.slice(3))], [429], 'then every request refused, by 429 alone');
+  // The refusal says when to come back: the soonest bucket's next token, under a minute away.
+  const refused = await fetch(`${fe.url}/uppercase`, { method: 'POST', body: '{"s":"x"}', headers: { 'x-request-id': 'over-300' } });
+  assert.equal(refused.status, 429);
+  await refused.text();
+  const retryAfter = refused.headers.get('retry-after');
+  assert.match(retryAfter ?? '', /^\d+$/);
+  assert.ok(Number(retryAfter) >= 1 && Number(retryAfter) <= 60, `Retry-After: ${retryAfter}`);
   const retries = metricValue(await scrape(fe.url), 'stringsvc_upstream_retries_total', {});
   await stopAll([fe]);
   // Summaries come per 10 s window (and one on shutdown): a slow run has more windows, never more per window.
@@ -108,9 +115,9 @@ test('an overload over the buckets answers 429 and logs a bounded number of line
     return { lines: first.length + summed.length, events: first.length + summed.reduce((n, l) => n + Number(l.repeated), 0), all: [...first, ...summed] };
   };
   const failed = count('upstream failure');
-  assert.equal(failed.events, 297, 'every refused request accounted for, in a line or a count');
+  assert.equal(failed.events, 298, 'every refused request accounted for, in a line or a count');
   assert.ok(failed.all.every((l) => l.status === 429));
-  assert.ok(failed.lines <= 2 * windows, `${failed.lines} lines for 297 failures in ${windows} windows`);
+  assert.ok(failed.lines <= 2 * windows, `${failed.lines} lines for 298 failures in ${windows} windows`);
   // The attempts a retry absorbed: three instances, so at most three kinds.
   const retried = count('upstream attempt failed; retrying');
   assert.equal(retried.events, retries, 'every retry accounted for');

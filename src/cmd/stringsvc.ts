@@ -14,6 +14,7 @@ import { discoveryConfig, discoveryFlags } from '../stringsvc/discovery-flags.ts
 import { balancerChoice, balancerFlags } from '../stringsvc/balancer-flags.ts';
 import { topologyConfig, topologyFlags } from '../stringsvc/topology-flags.ts';
 import { tracingConfig, tracingFlags } from '../kit/tracing/flags.ts';
+import { clientLimitConfig, clientLimitFlags } from '../stringsvc/client-limit-flags.ts';
 
 const flags = {
   listen: { default: ':8080', help: 'HTTP listen address.' },
@@ -24,6 +25,7 @@ const flags = {
   ...discoveryFlags,
   ...balancerFlags,
   ...topologyFlags,
+  ...clientLimitFlags,
   ...tracingFlags,
 };
 
@@ -39,6 +41,7 @@ async function main(): Promise<void> {
   const disc = discoveryConfig(f, proxy.instances);
   const balancer = balancerChoice(f);
   const topology = topologyConfig(f, disc.mode);
+  const clientLimit = clientLimitConfig(f);
   const logger = newLogger(settings.logLevel, { listen: f.listen });
   // The tier names the service unless told otherwise, as the chart does.
   const tier = proxy.instances.length > 0 || disc.mode === 'endpointslices' || disc.mode === 'endpoints' ? 'stringsvc-frontend' : 'stringsvc-backend';
@@ -66,6 +69,9 @@ async function main(): Promise<void> {
     ...(tracing ? { tracing: tracing.client } : {}),
   });
 
+  // Loaded only here: with per-client limits off the process never loads rate-limiter-flexible.
+  const limiting = clientLimit ? (await import('../stringsvc/client-limit.ts')).clientLimiting(clientLimit, { registry, logger }) : undefined;
+
   await runHttpServer({
     settings,
     logger,
@@ -73,9 +79,11 @@ async function main(): Promise<void> {
     readiness,
     routes: makeRoutes(makeEndpoints(built.svc), { repeats: built.repeats }),
     ...(tracing ? { tracing } : {}),
+    ...(limiting ? { admission: limiting.admission } : {}),
     onClosed: async () => {
       await discovery?.stop();
       built.close();
+      limiting?.close();
     },
   });
 }

@@ -2,6 +2,7 @@ import { pathOf as requestPath, type Handler, type ServerReply, type ServerReque
 import type { Context } from '../kit/context.ts';
 import type { Endpoint } from '../kit/endpoint.ts';
 import { isRateLimitedError } from '../kit/ratelimit/limiter.ts';
+import { retryAfterSeconds } from '../kit/ratelimit/retry-after.ts';
 import type { Route } from '../kit/transport/http/app.ts';
 import { HttpError } from '../kit/transport/http/errors.ts';
 import { jsonObjectBody } from '../kit/transport/http/body.ts';
@@ -29,12 +30,13 @@ export function decodeAddRequest(req: ServerRequest): AddRequest {
 /**
  * errorEncoder answers `{"err"}`: 400 for bad input; 409 Conflict for a valid add that would take
  * the current total out of the safe range (the request is fine, the total is not: a schema-valid body
- * is never a 4xx "bad request"); 429 with the article's "rate limit exceeded"; 503 when the store did
+ * is never a 4xx "bad request"); 429 with the article's "rate limit exceeded" (and Retry-After, when the
+ * bucket's next token is due); 503 when the store did
  * not acknowledge the add.
  */
 export function errorEncoder(err: unknown, req: ServerRequest, res: ServerReply): void {
   if (isOutOfRangeError(err)) return encodeJSON(res, { err: err.message }, 409);
-  if (isRateLimitedError(err)) return encodeJSON(res, { err: err.message }, 429);
+  if (isRateLimitedError(err)) return encodeJSON(res, { err: err.message }, 429, retryAfter(err.retryAfterMs));
   if (isStoreUnavailableError(err)) {
     (res.locals.ctx as Context).logger.warn({ err }, 'store unavailable');
     return encodeJSON(res, { err: err.message }, 503);
@@ -75,3 +77,7 @@ export function makeRoutes(add: Endpoint<AddRequest, AddResponse>, vars: Expvar)
 }
 
 const doc = JSON.stringify(openapi);
+
+function retryAfter(ms: number | undefined): Record<string, string> | undefined {
+  return ms === undefined ? undefined : { 'retry-after': String(retryAfterSeconds(ms)) };
+}

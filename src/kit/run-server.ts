@@ -8,6 +8,7 @@ import { flushLogs } from './log.ts';
 import type { ServerSettings } from './server-flags.ts';
 import type { Tracing } from './tracing/tracing.ts';
 import { createApp, type Route } from './transport/http/app.ts';
+import type { Handler } from './transport/http/handler.ts';
 import { addressOf, listen } from './transport/http/listen.ts';
 
 /** RunOptions is what a service hands over to be served. */
@@ -19,6 +20,8 @@ export interface RunOptions {
   routes: Route[];
   /** With tracing on, the server spans; its queued spans are exported after the drain. */
   tracing?: Tracing;
+  /** admission may answer a request before its body is read (see AppOptions.admission). */
+  admission?: Handler;
   /** Cleanup once the server has drained on SIGTERM (close pools, stop watches). */
   onClosed?: () => Promise<void> | void;
 }
@@ -38,6 +41,7 @@ export async function runHttpServer(options: RunOptions): Promise<Server> {
     handlerTimeoutMs: s.handlerTimeoutMs,
     accessLog: s.accessLog,
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.admission ? { admission: options.admission } : {}),
   });
   const server = await listen(app, {
     ...s.listen,

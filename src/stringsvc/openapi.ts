@@ -70,7 +70,14 @@ function op(operationId: string, summary: string, response: string) {
       },
       '400': error('Malformed JSON, an empty or non-object body, or `s` missing or not a string.'),
       '413': error('Body over the size limit.'),
-      '429': error('Every upstream instance was rate limited (frontend only).'),
+      '429': {
+        ...error('This client is over its `--client-qps` limit, or every upstream instance was rate limited (frontend only).'),
+        headers: {
+          'Retry-After': { description: 'Seconds until a retry may be allowed.', schema: { type: 'integer', minimum: 1 } },
+          'RateLimit-Policy': { description: 'The per-client quotas (draft-ietf-httpapi-ratelimit-headers); per-client refusals only.', schema: { type: 'string' } },
+          RateLimit: { description: 'The quota left and seconds until it refills; per-client refusals only.', schema: { type: 'string' } },
+        },
+      },
       '502': error('Bad upstream response (frontend only).'),
       '503': error('No upstream instance available (frontend only).'),
       '504': error('Upstream deadline exceeded (frontend only).'),

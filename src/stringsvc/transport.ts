@@ -90,7 +90,7 @@ export function errorEncoder(repeats?: RepeatLog): ErrorEncoder {
     const fields = { status: failure.status, error: errorMessage(err) };
     if (repeats) repeats.warn(String(failure.status), ctx, fields, 'upstream failure');
     else ctx.logger.warn(fields, 'upstream failure');
-    encodeJSON(res, { v: '', err: failure.message }, failure.status);
+    encodeJSON(res, { v: '', err: failure.message }, failure.status, failure.headers);
   };
 }
 

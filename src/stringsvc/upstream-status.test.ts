@@ -27,3 +27,10 @@ test('leaves errors that are not upstream failures alone (500 by default)', () =
   assert.equal(upstreamFailure(new Error('bug')), undefined);
   assert.equal(upstreamFailure(failed([new TypeError('bug')])), undefined);
 });
+
+test('a 429 says when the soonest refusing bucket has a token again, in whole seconds rounded up', () => {
+  const soon = failed([new RateLimitedError(undefined, 2_400), new RateLimitedError(undefined, 1_200), new RateLimitedError(undefined, 3_000)]);
+  assert.deepEqual(upstreamFailure(soon)?.headers, { 'retry-after': '2' });
+  // A token due in 10 ms still waits a whole second: Retry-After has no finer unit, and 0 would invite a burst of retries.
+  assert.deepEqual(upstreamFailure(failed([new RateLimitedError(undefined, 10)]))?.headers, { 'retry-after': '1' });
+});

@@ -32,6 +32,7 @@ export const nonDefault = {
     service: { type: 'LoadBalancer', port: 80, nodePort: 30080, externalTrafficPolicy: 'Local', annotations: { 'example.com/lb': 'internal' } },
     ingress: { enabled: true, className: 'nginx', hosts: [{ host: 'strings.example', paths: [{ path: '/', pathType: 'Prefix' }] }], tls: [{ secretName: 'strings-tls', hosts: ['strings.example'] }] },
     resilience: { qps: 2500.5, burst: 1000000, maxAttempts: 2, maxTime: '1.5s', attemptTimeout: '400ms', breakerFailures: 10, breakerReset: '30s', retryBudget: 0 },
+    clientLimit: { qps: 1000000, burst: 200, keyHeader: 'X-Api-Key' },
   },
   counter: { enabled: true, replicaCount: 3, rate: 2, burst: 5, extraArgs: ['--metrics-prefix=counter_'], podDisruptionBudget: { enabled: true, maxUnavailable: 2 } },
   networkPolicy: { enabled: true, metricsFrom: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }] },

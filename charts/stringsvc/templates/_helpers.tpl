@@ -243,7 +243,8 @@ Arguments shared by both tiers: the image's entrypoint is `node`, the first argu
 {{- end }}
 
 {{/*
-The frontend's resilience flags (frontend.resilience), before extraArgs so that those win.
+The frontend's resilience flags (frontend.resilience, and frontend.clientLimit when its qps is set), before
+extraArgs so that those win.
 */}}
 {{- define "stringsvc.frontend.resilienceArgs" -}}
 {{- with .Values.frontend.resilience -}}
@@ -258,6 +259,15 @@ The frontend's resilience flags (frontend.resilience), before extraArgs so that 
 {{- end }}
 - --balancer={{ .Values.frontend.balancer }}
 - --balancer-decay={{ .Values.frontend.balancerDecay }}
+{{- with .Values.frontend.clientLimit }}
+{{- if gt (int64 .qps) 0 }}
+- --client-qps={{ int64 .qps }}
+- --client-burst={{ int64 .burst }}
+{{- with .keyHeader }}
+- --client-key-header={{ . }}
+{{- end }}
+{{- end }}
+{{- end }}
 {{- with .Values.frontend.topology }}
 {{- if .enabled }}
 - --topology-hints=true

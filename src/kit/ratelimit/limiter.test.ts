@@ -83,3 +83,18 @@ test('burst semantics: after a quiet spell exactly `burst` calls pass at once, t
   assert.equal(bucket.allow(), true, 'one token per 500 ms');
   assert.equal(bucket.allow(), false);
 });
+
+test('an empty bucket says when its next token comes, and the refusal carries it', async () => {
+  let now = 0;
+  const bucket = tokenBucket({ rate: 4, burst: 1, now: () => now });
+  assert.equal(bucket.msUntilAllowed?.(), 0);
+  const e = erroringLimiter<string, string>(bucket)(async (_ctx, s) => s);
+  assert.equal(await e(background(), 'a'), 'a');
+  const refused = await e(background(), 'b').then(() => undefined, (err: unknown) => err);
+  assert.ok(isRateLimitedError(refused));
+  assert.equal(refused.retryAfterMs, 250);
+  now += 100;
+  assert.equal(bucket.msUntilAllowed?.(), 150);
+  now += 150;
+  assert.equal(bucket.msUntilAllowed?.(), 0);
+});

@@ -3,14 +3,19 @@ import type { Middleware } from '../endpoint.ts';
 /** Allower decides whether one more call may go ahead now (go-kit `ratelimit.Allower`). */
 export interface Allower {
   allow(): boolean;
+  /** msUntilAllowed is how long until `allow` could say yes again (0: now), for a Retry-After. */
+  msUntilAllowed?(): number;
 }
 
 /** RateLimitedError is thrown instead of calling an endpoint whose limiter refused. */
 export class RateLimitedError extends Error {
   override readonly name = 'RateLimitedError';
+  /** retryAfterMs is when the refusing limiter expects to allow a call again, when it knows. */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(message = 'rate limit exceeded') {
+  constructor(message = 'rate limit exceeded', retryAfterMs?: number) {
     super(message);
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -34,7 +39,7 @@ export function erroringLimiter<Req, Res>(allower: Allower, options: LimiterOpti
   return (next) => async (ctx, request) => {
     if (!allower.allow()) {
       options.onLimited?.();
-      throw new RateLimitedError();
+      throw new RateLimitedError(undefined, allower.msUntilAllowed?.());
     }
     return next(ctx, request);
   };
@@ -68,16 +73,24 @@ export function tokenBucket(options: TokenBucketOptions = {}): Allower {
   const full = burst * perToken;
   let credit = full;
   let last = now();
+  const refill = () => {
+    const t = now();
+    if (t > last) {
+      credit = Math.min(full, credit + (t - last) * rate);
+      last = t;
+    }
+  };
   return {
     allow() {
-      const t = now();
-      if (t > last) {
-        credit = Math.min(full, credit + (t - last) * rate);
-        last = t;
-      }
+      refill();
       if (credit < perToken) return false;
       credit -= perToken;
       return true;
+    },
+    msUntilAllowed() {
+      refill();
+      // Credit grows by `rate` per millisecond.
+      return credit >= perToken ? 0 : Math.ceil((perToken - credit) / rate);
     },
   };
 }

@@ -32,6 +32,11 @@ export interface AppOptions {
   accessLog: AccessLogFormat;
   /** With tracing on, a server span per request to a service route (kit/tracing). */
   tracing?: Tracing;
+  /**
+   * admission runs before the body is read and may answer instead of the route (a per-client
+   * limit, say); `/healthz`, `/readyz` and `/metrics` never pass through it.
+   */
+  admission?: Handler;
 }
 
 /**
@@ -46,7 +51,12 @@ export interface AppOptions {
  * its handling of the edge cases is worth keeping; so the table changes speed, never answers.
  */
 export function createApp(options: AppOptions): RequestListener {
-  const prelude = [requestIds(options), ...(options.tracing ? [options.tracing.server(options.routes.map((r) => r.path))] : []), rawBody(options.bodyLimitBytes)];
+  const prelude = [
+    requestIds(options),
+    ...(options.tracing ? [options.tracing.server(options.routes.map((r) => r.path))] : []),
+    ...(options.admission ? [exceptOperational(options.admission)] : []),
+    rawBody(options.bodyLimitBytes),
+  ];
   const routes = withOperationalRoutes(options);
   const app = expressApp(options, prelude, routes);
   return routeTable({ routes, prelude, fallback: app, onError: lastResort });
@@ -97,6 +107,14 @@ function withOperationalRoutes(options: AppOptions): Route[] {
       },
     },
   ];
+}
+
+/** The routes withOperationalRoutes adds: probes and scrapes, which no admission may refuse. */
+const operationalPaths = new Set(['/healthz', '/readyz', '/metrics']);
+
+/** exceptOperational runs `admission` for every path but the operational ones. */
+function exceptOperational(admission: Handler): Handler {
+  return (req, res, next) => (operationalPaths.has(pathOf(req)) ? next() : admission(req, res, next));
 }
 
 /**

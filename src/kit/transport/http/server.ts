@@ -67,11 +67,14 @@ export function writeHead(res: ServerReply, status: number, headers: Record<stri
 
 /**
  * encodeJSON writes `body` the way go-kit's encodeResponse does (see goJSON). It bypasses
- * res.json to skip ETag work per request.
+ * res.json to skip ETag work per request. `headers` (a fresh object, added to) go out with it.
  */
-export function encodeJSON(res: ServerReply, body: unknown, status = 200): void {
+export function encodeJSON(res: ServerReply, body: unknown, status = 200, headers?: Record<string, string | number>): void {
   const text = goJSON(body);
-  writeHead(res, status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) });
+  const h = headers ?? {};
+  h['content-type'] = 'application/json; charset=utf-8';
+  h['content-length'] = Buffer.byteLength(text);
+  writeHead(res, status, h);
   res.end(text);
 }
 
