@@ -87,7 +87,7 @@ describe('frontend over three healthy backends', () => {
     ]);
     for (let i = 0; i < 3; i++) assert.equal((await uppercase(limited, 'x')).status, 200, 'one token per instance');
     const r = await uppercase(limited, 'x');
-    assert.deepEqual([r.status, r.text], [429, '{"v":"","err":"rate limit exceeded on every upstream instance"}\n']);
+    assert.deepEqual([r.status, r.text], [429, '{"v":"","err":"upstream rate limit exceeded"}\n']);
     const text = await scrape(limited.url);
     for (const b of backends) assert.equal(metricValue(text, 'stringsvc_upstream_rate_limited_total', { instance: b.addr }), 1);
   });

@@ -27,9 +27,11 @@ test('single errors map to their category', () => {
   assert.equal(classify(new TypeError('a bug')), undefined);
 });
 
-test('retry errors: deadline first, then all-limited, any bad answer, all timeouts, else unavailable', () => {
+test('retry errors: deadline first, then any bad answer, a last attempt refused by a bucket, all timeouts, else unavailable', () => {
   assert.equal(classify(retried([bad, refused], true)), 'deadline');
   assert.equal(classify(retried([new RateLimitedError(), new RateLimitedError()])), 'rate_limited');
+  assert.equal(classify(retried([timeout, new RateLimitedError()])), 'rate_limited', 'retrying ended on our own budget');
+  assert.equal(classify(retried([bad, new RateLimitedError()])), 'bad_upstream');
   assert.equal(classify(retried([new RateLimitedError(), new BrokenCircuitError()])), 'unavailable');
   assert.equal(classify(retried([refused, bad])), 'bad_upstream');
   assert.equal(classify(retried([timeout, timeout])), 'deadline');

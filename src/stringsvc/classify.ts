@@ -14,18 +14,19 @@ export type FailureCategory = 'deadline' | 'rate_limited' | 'unavailable' | 'bad
 /**
  * classify maps a client-side failure to its category, or undefined when the error is
  * not an upstream failure at all (a bug: answer 500). For a RetryError:
- * the overall deadline → `deadline`; every attempt rate-limited → `rate_limited`;
- * any attempt answered badly → `bad_upstream` (an instance is up but misbehaving);
- * every attempt timed out → `deadline`; otherwise (no endpoints, breakers open,
- * unreachable, mixed) → `unavailable`.
+ * the overall deadline → `deadline`; any attempt answered badly → `bad_upstream` (an
+ * instance is up but misbehaving); the last attempt refused by its instance's bucket →
+ * `rate_limited` (retrying ended on our own budget, whatever the earlier attempts met, so
+ * the client is told to back off, not that the service is down); every attempt timed out →
+ * `deadline`; otherwise (no endpoints, breakers open, unreachable, mixed) → `unavailable`.
  */
 export function classify(err: unknown): FailureCategory | undefined {
   if (!isRetryError(err)) return classifyOne(err);
   if (err.deadlineExceeded) return 'deadline';
   const categories = err.attempts.map((a) => classifyOne(a.error));
   if (categories.length === 0 || categories.every((c) => c === undefined)) return undefined;
-  if (categories.every((c) => c === 'rate_limited')) return 'rate_limited';
   if (categories.includes('bad_upstream')) return 'bad_upstream';
+  if (categories.at(-1) === 'rate_limited') return 'rate_limited';
   if (categories.every((c) => c === 'deadline')) return 'deadline';
   return 'unavailable';
 }

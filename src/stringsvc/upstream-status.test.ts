@@ -17,7 +17,7 @@ test('maps each failure category to its status and a fixed message', () => {
     [failed([new NoHealthyEndpointsError(['a:1'])]), 503, 'every upstream circuit breaker is open'],
     [failed([new UpstreamError('unreachable', 'a:1', 'ECONNREFUSED'), new BrokenCircuitError()]), 503, 'no upstream instance reachable'],
     [failed([new UpstreamError('timeout', 'a:1', 'timed out')], true), 504, 'upstream deadline exceeded'],
-    [failed([new RateLimitedError(), new RateLimitedError()]), 429, 'rate limit exceeded on every upstream instance'],
+    [failed([new RateLimitedError(), new RateLimitedError()]), 429, 'upstream rate limit exceeded'],
     [failed([new UpstreamError('bad_response', 'a:1', 'HTTP 500', { status: 500 })]), 502, 'bad upstream response'],
   ];
   for (const [err, status, message] of cases) assert.deepEqual(upstreamFailure(err), { status, message });

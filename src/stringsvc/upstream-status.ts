@@ -12,7 +12,7 @@ export type UpstreamFailure = { status: number; message: string; headers?: Recor
 
 /**
  * upstreamFailure answers the frontend's infrastructure errors: 504 when the deadline
- * ran out, 429 when every attempt was rate-limited, 502 when an instance answered
+ * ran out, 429 when retrying ended on a bucket's refusal, 502 when an instance answered
  * badly, 503 when nothing could answer (no endpoints, breakers open, unreachable).
  * The message is short and fixed per cause; the attempts' detail goes to the log.
  */
@@ -21,7 +21,7 @@ export function upstreamFailure(err: unknown): UpstreamFailure | undefined {
     case 'deadline':
       return { status: 504, message: 'upstream deadline exceeded' };
     case 'rate_limited':
-      return { status: 429, message: 'rate limit exceeded on every upstream instance', ...retryAfter(err) };
+      return { status: 429, message: 'upstream rate limit exceeded', ...retryAfter(err) };
     case 'bad_upstream':
       return { status: 502, message: 'bad upstream response' };
     case 'unavailable':
