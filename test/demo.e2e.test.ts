@@ -2,11 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { post } from './support/frontend.ts';
 import { unusedPort } from './support/ports.ts';
 import { repoRoot } from './support/process.ts';
+import { childrenOf } from './support/proc-table.ts';
 import { reaped } from './support/reaped.ts';
 
 // The README's first command, `npm start`, answering the seed's requests with the README's exact
@@ -16,21 +17,6 @@ import { reaped } from './support/reaped.ts';
 // the build would rewrite dist/ in place while the other test files of `npm test` start programs
 // from it, and npm hides the demo's own exit code behind the SIGINT it re-raises. The script is
 // checked word for word instead, and `npm test` has built dist/ before any test runs.
-
-/** childrenOf lists the pids whose parent is `pid`, from /proc (Linux). */
-function childrenOf(pid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        // Fields after the command name, which is in parentheses and may hold spaces: state, ppid.
-        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]) === pid;
-      } catch {
-        return false; // gone meanwhile
-      }
-    })
-    .map(Number);
-}
 
 const alive = (pid: number) => {
   try {

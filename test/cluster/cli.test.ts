@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { GaveUp, waitFor } from '../controlplane/procs.ts';
@@ -11,23 +11,9 @@ import { skipOrThrow } from '../controlplane/require.ts';
 import { nodeName, nodeSkipReason } from './cluster.ts';
 import { repoRoot } from './images.ts';
 import { hostState, leftovers } from './snapshot.ts';
+import { groupMembers } from '../support/proc-table.ts';
 
 const skip = skipOrThrow('cluster', nodeSkipReason());
-
-/** The pids of process group `pgid`, from /proc: what a terminal's Ctrl-C reaches. */
-function groupMembers(pgid: number): number[] {
-  return readdirSync('/proc')
-    .filter((d) => /^\d+$/.test(d))
-    .filter((d) => {
-      try {
-        // After the command name (in parentheses, may hold spaces): state, ppid, pgrp.
-        return Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[2]) === pgid;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 describe('npm run cluster', { skip, timeout: 30 * 60_000 }, () => {
   test('prints export lines a shell can paste: kubectl, helm and docker reach the node; Ctrl-C removes everything', async (t) => {
