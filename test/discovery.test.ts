@@ -164,13 +164,21 @@ describe('Kubernetes discovery against a real control plane', { skip }, () => {
   test('an API server restart mid-watch: the watch recovers and follows later changes', async () => {
     const errorRestarts = async () => metricValue(await scrape(fe!.url), 'stringsvc_discovery_watch_restarts_total', { reason: 'error' }, { absentAs: 0 });
     const errorsBefore = await errorRestarts();
+    const linesBefore = fe!.lines().length;
     await cp.stopApiserver();
     // The outage must reach the watch: a re-watch refused by the stopped API server restarts for
-    // `error`, which a routine close of a healthy watch (`closed`) never counts.
-    await eventually('a watch restart for an error', async () => (await errorRestarts()) > errorsBefore, 60_000);
+    // `error`, which a routine close of a healthy watch (`closed`) never counts. Two, so a retry failed too.
+    await eventually('two watch restarts for an error', async () => (await errorRestarts()) >= errorsBefore + 2, 60_000);
     // The last good set keeps serving while the API server is away.
     assert.equal((await uppercase(fe!, 'down')).status, 200);
     await cp.startApiserver();
+    // However many retries failed, one warning, and one line once it is back.
+    const since = () => fe!.lines().slice(linesBefore);
+    const recovered = await fe!.lastLine((l) => l.msg === 'discovery recovered' && since().includes(l), () => true, 60_000);
+    assert.equal(recovered?.level, 30);
+    const failed = since().filter((l) => l.msg === 'discovery failed; keeping the last good set' && l.level === 40);
+    assert.equal(failed.length, 1, 'one warning for the whole outage');
+    assert.ok(Number(recovered?.failures) >= 2, `the recovery line counts the failures: ${String(recovered?.failures)}`);
     await cp.setPodReady(ns, 'backend-3', false);
     await eventually('three instances after the restart', async () => (await instancesMetric(fe!)) === 3, 60_000);
     // Not just the count: exactly the Ready pods, nothing stale from before the outage.

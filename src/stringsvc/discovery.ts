@@ -61,6 +61,7 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
   const metrics = discoveryMetrics({ registry: options.registry });
   let user: string | undefined;
   let previous = new Set<string>();
+  let failures = 0;
   const service = { namespace, service: config.service };
   const instancer = new KubernetesInstancer({
     client: config.mode === 'endpoints' ? endpointsClient(kc, service) : endpointSliceClient(kc, service),
@@ -69,7 +70,12 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
     silentMs: config.silentMs,
     ...(topology ? { topology } : {}),
     onEvent: (type) => metrics.onEvent(type),
-    onSynced: () => metrics.onSynced(),
+    onSynced: () => {
+      metrics.onSynced();
+      if (failures === 0) return;
+      logger.info({ failures }, 'discovery recovered');
+      failures = 0;
+    },
     onInstances(instances, first, decision) {
       metrics.onInstances(instances);
       const why = decision ? { topology: decision.mode, ...(decision.reason ? { topology_reason: decision.reason } : {}) } : {};
@@ -87,7 +93,10 @@ export async function startDiscovery(options: DiscoveryOptions): Promise<Discove
     onError(err) {
       const mapped = accessDenied(err, { ...ref, namespace, verb: 'list or watch', ...(user ? { user } : {}) });
       if (isAccessDeniedError(mapped) && !user) void whoAmI(kc).then((u) => (user = u));
-      logger.warn(isAccessDeniedError(mapped) ? { error: mapped.message } : { err }, 'discovery failed; keeping the last good set');
+      // An API server that is away fails every retry: one warning as discovery starts failing, the
+      // retries at debug, and one line once it is back (onSynced).
+      const level = failures++ === 0 ? 'warn' : 'debug';
+      logger[level](isAccessDeniedError(mapped) ? { error: mapped.message } : { err }, 'discovery failed; keeping the last good set');
     },
   }).start();
   const discovered = {
