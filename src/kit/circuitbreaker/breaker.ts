@@ -87,8 +87,9 @@ export function opossumBreaker(options: OpossumBreakerOptions = {}): Breaker {
     options.onStateChange?.(from, to);
   };
   // opossum is made when the streak trips the breaker and let go once it has closed again: a
-  // closed breaker is only the streak, kept here anyway, while opossum's object costs about 8 KiB,
-  // which a frontend balancing over thousands of mostly healthy instances would pay for each.
+  // closed breaker is only the streak, kept here anyway, while opossum's object is several KiB, which
+  // a frontend balancing over thousands of mostly healthy instances would pay for each (figures:
+  // docs/discovery.md).
   let cb: CircuitBreaker | undefined;
   const trip = (): void => {
     const opened = new CircuitBreaker((call: () => Promise<unknown>, _ctx: Context, _trial: boolean) => call(), {

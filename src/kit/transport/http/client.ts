@@ -72,7 +72,7 @@ export function httpClient<Req, Res>(options: HttpClientOptions<Req, Res>): Http
   const timeoutMs = options.timeoutMs ?? 1000;
   const maxResponseBytes = options.maxResponseBytes ?? 4 * 1024 * 1024;
   // The pool is made on the first call and let go once its last connection has closed: undici's
-  // Pool reserves about 18 KiB up front (its request queue), and a frontend may know thousands of
+  // Pool reserves its request queue up front (figures: docs/discovery.md), and a frontend may know thousands of
   // instances it calls rarely or not yet. (undici's Agent does the same per origin, but cannot
   // close one origin's pool when its instance leaves; a closed client must refuse new calls.)
   let pool: Pool | undefined;
