@@ -19,6 +19,16 @@ async function finished(p: Running): Promise<Array<Record<string, unknown>>> {
 /** requestLines are the lines that belong to a request: the service line and the access line. */
 const requestLines = (lines: Array<Record<string, unknown>>) => lines.filter((l) => l.request_id !== undefined);
 
+/** A raw TCP connection to `svc`, gathering everything it answers into `got.text`. */
+async function rawConnection(svc: Running) {
+  const [host, port] = svc.addr.split(':');
+  const sock = connect(Number(port), host);
+  await onceWithin(sock, 'connect', 10_000, `a connection to ${svc.addr}`);
+  const got = { text: '' };
+  sock.on('data', (d: Buffer) => (got.text += d.toString()));
+  return { sock, got };
+}
+
 test('--request-log=false writes no request line, even for errors; true writes them', async (t) => {
   const run = async (flag: string) => {
     const svc = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', flag]);
@@ -74,19 +84,15 @@ test('--keep-alive-timeout closes an idle connection, and is announced in the Ke
   const long = await startBuilt('stringsvc', ['--listen=127.0.0.1:0', '--keep-alive-timeout=60s']);
   t.after(() => stopAll([short, long]));
   const open = async (svc: Running) => {
-    const [host, port] = svc.addr.split(':');
-    const sock = connect(Number(port), host);
-    await onceWithin(sock, 'connect', 10_000, `a connection to ${svc.addr}`);
-    let answer = '';
-    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    const { sock, got } = await rawConnection(svc);
     const ask = async () => {
-      answer = '';
+      got.text = '';
       sock.write('POST /count HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\n{"s":"k"}');
-      for (const deadline = Date.now() + 10_000; !answer.endsWith('{"v":1}\n'); ) {
-        if (Date.now() > deadline) throw new Error(`no answer: ${answer}`);
+      for (const deadline = Date.now() + 10_000; !got.text.endsWith('{"v":1}\n'); ) {
+        if (Date.now() > deadline) throw new Error(`no answer: ${got.text}`);
         await new Promise((r) => setTimeout(r, 10));
       }
-      return answer;
+      return got.text;
     };
     return { sock, ask };
   };
@@ -119,13 +125,9 @@ test('--request-timeout cuts a request whose body still trickles in: 408, then t
   t.after(() => stopAll([short, long]));
   const length = 100_000; // never reached by the trickle: only the timeout can end the request
   const open = async (svc: Running) => {
-    const [host, port] = svc.addr.split(':');
-    const sock = connect(Number(port), host);
-    await onceWithin(sock, 'connect', 10_000, `a connection to ${svc.addr}`);
-    let answer = '';
-    sock.on('data', (d: Buffer) => (answer += d.toString()));
+    const { sock, got } = await rawConnection(svc);
     sock.write(`POST /uppercase HTTP/1.1\r\nHost: x\r\nContent-Length: ${length}\r\n\r\n{"s":"`);
-    return { sock, answer: () => answer, closed: onceWithin(sock, 'close', 120_000, `${svc.addr} to close the trickled connection`) };
+    return { sock, answer: () => got.text, closed: onceWithin(sock, 'close', 120_000, `${svc.addr} to close the trickled connection`) };
   };
   const cut = await open(short);
   const witness = await open(long);
